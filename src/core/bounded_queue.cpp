@@ -1,0 +1,165 @@
+#include "core/bounded_queue.hpp"
+
+#include "core/async.hpp"
+#include "state/state_store.hpp"
+
+namespace sluice::core {
+
+BoundedQueue::BoundedQueue(asio::any_io_executor ex, uint64_t max_records, uint64_t max_bytes, Policy policy,
+                           const std::vector<std::string>& partition_names, PipelineStats& stats, const Clock& clock)
+    : max_records_(max_records),
+      max_bytes_(max_bytes),
+      policy_(policy),
+      partition_names_(partition_names),
+      stats_(stats),
+      has_data_(ex),
+      has_room_(ex),
+      arrivals_(clock),
+      departures_(clock),
+      arrival_bytes_(clock),
+      departure_bytes_(clock) {}
+
+bool BoundedQueue::fits(const Record& r) const {
+  // A record bigger than the whole byte cap is admitted into an empty queue, or it could never pass.
+  if (records_.empty()) return true;
+  return records_.size() < max_records_ && bytes_ + r.bytes() <= max_bytes_;
+}
+
+void BoundedQueue::admit(Record&& r) {
+  bytes_ += r.bytes();
+  records_.push_back(std::move(r));
+  ++admitted_;
+}
+
+void BoundedQueue::drop(Record& r, const char* reason, uint64_t after) {
+  stats_.dropped[reason]++;
+  if (!r.position.empty()) dropped_positions_.push_back({after, r.partition, std::move(r.position)});
+}
+
+awaitable<void> BoundedQueue::push(Records& records) {
+  if (closed_) throw std::logic_error("push to a closed queue");
+  uint64_t offered_bytes = 0;
+  for (const auto& r : records) offered_bytes += r.bytes();
+  arrivals_.add(records.size());
+  arrival_bytes_.add(offered_bytes);
+  stats_.records_in += records.size();
+  stats_.bytes_in += offered_bytes;
+  for (auto& r : records) {
+    if (!fits(r)) {
+      switch (policy_) {
+        case Policy::drop_newest:
+          drop(r, "queue_full_drop_newest", admitted_);
+          continue;
+        case Policy::drop_oldest:
+          while (!fits(r)) {
+            Record& oldest = records_.front();
+            bytes_ -= oldest.bytes();
+            ++taken_;
+            drop(oldest, "queue_full_drop_oldest", taken_);
+            records_.pop_front();
+          }
+          break;
+        case Policy::throttle:
+        case Policy::buffer:  // the spool's own memory stage never overflows; treat as throttle
+          while (!fits(r)) {
+            has_data_.notify_all();
+            co_await has_room_.wait();
+          }
+          break;
+      }
+    }
+    admit(std::move(r));
+  }
+  records.clear();
+  has_data_.notify_all();
+}
+
+// In admission order: a dropped record's position applies once every record admitted before it is taken,
+// and before any record admitted after it.
+void BoundedQueue::apply_dropped_positions(Batch& batch) {
+  while (!dropped_positions_.empty() && dropped_positions_.front().after <= taken_) {
+    auto& d = dropped_positions_.front();
+    batch.checkpoint[partition_names_.at(d.partition)] = std::move(d.position);
+    dropped_positions_.pop_front();
+  }
+}
+
+bool BoundedQueue::take(Batch& batch, const BatchLimits& limits, bool& at_commit_point) {
+  bool took = false;
+  while (!records_.empty()) {
+    bool full = batch.size() >= limits.max_records || batch.bytes >= limits.max_bytes;
+    // Never end a batch where the source cannot resume; go past the limits until a record that carries a position.
+    if (full && at_commit_point) break;
+    apply_dropped_positions(batch);
+    Record& r = records_.front();
+    uint64_t n = r.bytes();
+    bytes_ -= n;
+    batch.bytes += n;
+    if (!r.position.empty()) batch.checkpoint[partition_names_.at(r.partition)] = r.position;
+    at_commit_point = !r.position.empty();
+    if (r.event_time_ms > batch.max_event_time_ms) batch.max_event_time_ms = r.event_time_ms;
+    (r.rejected ? batch.rejected : batch.records).push_back(std::move(r));
+    records_.pop_front();
+    ++taken_;
+    took = true;
+  }
+  apply_dropped_positions(batch);
+  if (took) {
+    departures_.add(0);  // counted at commit, where service really happens
+    has_room_.notify_all();
+  }
+  return took;
+}
+
+awaitable<bool> BoundedQueue::pop(Batch& batch, const BatchLimits& limits) {
+  batch.clear();
+  bool at_commit_point = true;
+  while (records_.empty()) {
+    if (closed_) co_return false;
+    co_await has_data_.wait();
+  }
+  flush_requested_ = false;
+  take(batch, limits, at_commit_point);
+  auto deadline = std::chrono::steady_clock::now() + limits.max_wait;
+  for (;;) {
+    bool full = batch.size() >= limits.max_records || batch.bytes >= limits.max_bytes;
+    if (at_commit_point && (full || closed_ || flush_requested_)) break;
+    if (closed_ && records_.empty()) break;  // the source ended without a resumable position: commit what it gave
+    if (records_.empty()) {
+      bool notified = co_await has_data_.wait_until(deadline);
+      if (!notified && at_commit_point) break;
+      if (!notified && !at_commit_point) deadline = std::chrono::steady_clock::now() + limits.max_wait;
+    }
+    take(batch, limits, at_commit_point);
+  }
+  co_return true;
+}
+
+void BoundedQueue::commit_state(const Batch& batch, state::WriteBatch& txn) {
+  for (const auto& [partition, position] : batch.checkpoint)
+    txn.put(state::Family::checkpoints, state::scoped_key(pipeline_, partition), position);
+  departures_.add(batch.size());
+  departure_bytes_.add(batch.bytes);
+}
+
+void BoundedQueue::close() {
+  closed_ = true;
+  has_data_.notify_all();
+}
+
+void BoundedQueue::flush() {
+  flush_requested_ = true;
+  has_data_.notify_all();
+}
+
+void BoundedQueue::update_gauges() {
+  stats_.arrival_rate = arrivals_.rate();
+  stats_.service_rate = departures_.rate();
+  stats_.queue_records = records_.size();
+  stats_.queue_bytes = bytes_;
+  double by_records = time_to_overflow(double(max_records_), double(records_.size()), stats_.arrival_rate, stats_.service_rate);
+  double by_bytes = time_to_overflow(double(max_bytes_), double(bytes_), arrival_bytes_.rate(), departure_bytes_.rate());
+  stats_.time_to_overflow_s = std::min(by_records, by_bytes);
+}
+
+}  // namespace sluice::core

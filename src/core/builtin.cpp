@@ -1,0 +1,17 @@
+// Every built-in connector, one line each, in alphabetical order.
+#include "core/registry.hpp"
+#include "sinks/blackhole/blackhole_sink.hpp"
+#include "sinks/file/file_sink.hpp"
+#include "sources/file/file_source.hpp"
+#include "sources/generate/generate_source.hpp"
+
+namespace sluice::core {
+
+void register_builtin(Registry& r) {
+  r.add(sinks::blackhole::factory());
+  r.add(sinks::file::factory());
+  r.add(sources::file::factory());
+  r.add(sources::generate::factory());
+}
+
+}  // namespace sluice::core

@@ -1,0 +1,28 @@
+#include "core/crash_point.hpp"
+
+#ifdef SLUICE_CRASH_POINTS
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <string_view>
+
+namespace sluice::core {
+
+void crash_point(const char* name) {
+  // Read on every call (points sit on commit paths, not per record) so that a forked test child can set it.
+  const char* v = std::getenv("SLUICE_CRASH_AT");
+  if (!v || !*v) return;
+  std::string_view target(v);
+  auto colon = target.find(':');
+  if (target.substr(0, colon) != name) return;
+  long nth = colon == std::string_view::npos ? 1 : std::atol(v + colon + 1);
+  static std::atomic<long> hits{0};
+  if (++hits < nth) return;
+  static const char msg[] = "sluice: crash point reached\n";
+  (void)!::write(2, msg, sizeof msg - 1);
+  ::_exit(86);
+}
+
+}  // namespace sluice::core
+#endif

@@ -1,0 +1,372 @@
+#include "core/pipeline.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <optional>
+#include <unordered_map>
+
+#include "core/async.hpp"
+#include "core/bounded_queue.hpp"
+#include "core/crash_point.hpp"
+#include "core/disk_spool.hpp"
+#include "core/logging.hpp"
+#include "core/notifier.hpp"
+#include "core/token_bucket.hpp"
+#include "sinks/file/file_sink.hpp"
+#include "state/state_store.hpp"
+
+namespace sluice::core {
+
+std::string_view state_name(PipelineState s) {
+  switch (s) {
+    case PipelineState::starting: return "starting";
+    case PipelineState::running: return "running";
+    case PipelineState::backoff: return "backoff";
+    case PipelineState::draining: return "draining";
+    case PipelineState::finished: return "finished";
+    case PipelineState::stopped: return "stopped";
+    case PipelineState::failed: return "failed";
+  }
+  return "?";
+}
+
+namespace {
+
+bool is_cancellation(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const boost::system::system_error& se) {
+    return se.code() == asio::error::operation_aborted;
+  } catch (...) {
+    return false;
+  }
+}
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A coroutine of the pipeline's, with the means to cancel it and to learn that it ended.
+struct Task {
+  asio::cancellation_signal cancel;
+  bool done = false;
+  std::exception_ptr error;
+  void start(asio::any_io_executor ex, awaitable<void> body, Notifier& changed) {
+    asio::co_spawn(ex, std::move(body), asio::bind_cancellation_slot(cancel.slot(), [this, &changed](std::exception_ptr e) {
+                     done = true;
+                     error = e;
+                     changed.notify_all();
+                   }));
+  }
+  void stop() {
+    if (!done) cancel.emit(asio::cancellation_type::terminal);
+  }
+};
+
+class PartitionTable {
+ public:
+  uint32_t id(std::string_view name) {
+    auto it = ids_.find(std::string(name));
+    if (it != ids_.end()) return it->second;
+    names_.emplace_back(name);
+    return ids_[std::string(name)] = uint32_t(names_.size() - 1);
+  }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+}  // namespace
+
+struct Pipeline::Wakeup {
+  explicit Wakeup(asio::any_io_executor ex) : notifier(ex) {}
+  Notifier notifier;
+};
+
+// Everything one attempt owns; destroyed when the attempt ends, so a restart starts from clean state.
+struct Pipeline::Run final : SourceContext, SinkContext {
+  Pipeline& p;
+  std::string sink_scope, dead_letter_scope;
+  PartitionTable partitions;
+  Checkpoint checkpoint_;
+  std::unique_ptr<Source> source;
+  std::unique_ptr<Sink> sink;
+  std::unique_ptr<sinks::file::FileSink> dead_letter;
+  std::unique_ptr<Channel> channel;
+  BoundedQueue* queue = nullptr;
+  DiskSpool* spool = nullptr;
+  std::optional<TokenBucket> bucket;
+  Notifier changed;
+  Task source_task, worker_task, gauges_task;
+  bool source_finished = false;
+
+  explicit Run(Pipeline& pipeline)
+      : p(pipeline),
+        sink_scope(state::scoped_key(p.name(), "sink")),
+        dead_letter_scope(state::scoped_key(p.name(), "dead_letter")),
+        changed(p.env_.executor) {}
+
+  // SourceContext
+  const std::string& pipeline() const override { return p.name(); }
+  const Checkpoint& checkpoint() const override { return checkpoint_; }
+  uint32_t partition(std::string_view name) override { return partitions.id(name); }
+  spdlog::logger& log() override { return *p.log_; }
+  asio::any_io_executor executor() override { return p.env_.executor; }
+  asio::any_io_executor blocking_executor() override { return p.env_.blocking; }
+  awaitable<void> push(Records& records) override {
+    if (!bucket) co_return co_await channel->push(records);
+    // Admit at most `burst` records at a time so that the bucket's burst bounds what passes at once.
+    size_t step = std::max<size_t>(1, size_t(bucket->burst()));
+    Records chunk;
+    for (size_t i = 0; i < records.size(); i += step) {
+      size_t n = std::min(step, records.size() - i);
+      while (!bucket->try_acquire(double(n))) {
+        asio::steady_timer t(p.env_.executor, std::chrono::duration_cast<asio::steady_timer::duration>(bucket->time_until(double(n))));
+        co_await t.async_wait(asio::use_awaitable);
+      }
+      chunk.assign(std::make_move_iterator(records.begin() + i), std::make_move_iterator(records.begin() + i + n));
+      co_await channel->push(chunk);
+    }
+    records.clear();
+  }
+
+  // SinkContext (the main sink's view; the dead-letter sink gets its own below)
+  const std::string& scope() const override { return sink_scope; }
+  state::StateStore& state() override { return *p.env_.store; }
+
+  struct DeadLetterContext final : SinkContext {
+    Run& r;
+    explicit DeadLetterContext(Run& run) : r(run) {}
+    const std::string& pipeline() const override { return r.p.name(); }
+    const std::string& scope() const override { return r.dead_letter_scope; }
+    state::StateStore& state() override { return *r.p.env_.store; }
+    spdlog::logger& log() override { return *r.p.log_; }
+    asio::any_io_executor executor() override { return r.p.env_.executor; }
+    asio::any_io_executor blocking_executor() override { return r.p.env_.blocking; }
+  } dead_letter_ctx{*this};
+
+  awaitable<void> open() {
+    const auto& cfg = p.config_;
+    sink = cfg.sink.factory->create(cfg.sink.options);
+    std::optional<Checkpoint> held = co_await sink->open(*this);
+    sinks::file::FileOptions dl;
+    dl.path = cfg.dead_letter.path.empty() ? (std::filesystem::path(p.env_.state_dir) / "dead_letter" / p.name()).string()
+                                           : cfg.dead_letter.path;
+    dl.format = sinks::file::Format::jsonl;
+    dead_letter = std::make_unique<sinks::file::FileSink>(dl);
+    co_await dead_letter->open(dead_letter_ctx);
+
+    if (held) {
+      checkpoint_ = *held;
+    } else {
+      std::string prefix = state::scope_prefix(p.name());
+      co_await run_blocking(p.env_.blocking, [&] {
+        p.env_.store->scan(state::Family::checkpoints, prefix, [&](std::string_view k, std::string_view v) {
+          checkpoint_.emplace(std::string(k.substr(prefix.size())), std::string(v));
+          return true;
+        });
+        return 0;
+      });
+    }
+    for (const auto& [partition, position] : checkpoint_) partitions.id(partition);
+
+    const auto& q = cfg.queue;
+    if (q.policy == Policy::buffer) {
+      auto s = std::make_unique<DiskSpool>(p.env_.executor, p.env_.blocking, *p.env_.store, p.name(), q.buffer.max_bytes.bytes,
+                                           partitions.names(), p.stats_,
+                                           [this](const Checkpoint& c) { source->on_committed(c); });
+      co_await run_blocking(p.env_.blocking, [&] {
+        s->recover();
+        return 0;
+      });
+      spool = s.get();
+      channel = std::move(s);
+    } else {
+      auto b = std::make_unique<BoundedQueue>(p.env_.executor, q.max_records, q.max_bytes.bytes, q.policy, partitions.names(), p.stats_);
+      b->set_scope(p.name());
+      queue = b.get();
+      channel = std::move(b);
+    }
+    if (const auto& rl = cfg.source.common.rate_limit)
+      bucket.emplace(rl->rate, rl->burst > 0 ? rl->burst : std::max(1.0, rl->rate), SteadyClock::instance());
+    source = cfg.source.factory->create(cfg.source.options);
+  }
+
+  awaitable<void> commit(Batch& batch) {
+    auto started = std::chrono::steady_clock::now();
+    state::WriteBatch txn;
+    if (!batch.rejected.empty()) {
+      Batch dl;
+      dl.records = std::move(batch.rejected);
+      co_await dead_letter->write(dl, txn);
+      p.stats_.rejected += dl.records.size();
+      batch.rejected = std::move(dl.records);
+    }
+    if (!batch.records.empty()) co_await sink->write(batch, txn);
+    channel->commit_state(batch, txn);
+    co_await run_blocking(p.env_.blocking, [&] {
+      crash_point("commit.before_state_write");
+      p.env_.store->write(txn, true);
+      crash_point("commit.after_state_write");
+      return 0;
+    });
+    p.stats_.commit_latency.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    p.stats_.commits++;
+    p.stats_.records_out += batch.records.size();
+    p.stats_.bytes_out += batch.bytes;
+    p.stats_.last_commit_unix_ms = unix_ms_now();
+    if (batch.max_event_time_ms > p.stats_.last_event_time_ms) p.stats_.last_event_time_ms = batch.max_event_time_ms;
+    co_await sink->committed();
+    if (!batch.rejected.empty()) co_await dead_letter->committed();
+    if (queue && !batch.checkpoint.empty()) source->on_committed(batch.checkpoint);
+  }
+
+  awaitable<void> work() {
+    const auto& b = p.config_.sink.common.batch;
+    BatchLimits limits{b.max_records, b.max_bytes.bytes, b.max_wait.value};
+    Batch batch;
+    while (co_await channel->pop(batch, limits)) co_await commit(batch);
+    // Closed and drained: a clean stop publishes the open parts.
+    state::WriteBatch txn;
+    co_await sink->close(txn);
+    co_await dead_letter->close(txn);
+    co_await run_blocking(p.env_.blocking, [&] {
+      p.env_.store->write(txn, true);
+      return 0;
+    });
+  }
+
+  awaitable<void> read() {
+    co_await source->run(*this);
+    source_finished = true;
+  }
+
+  awaitable<void> refresh_gauges() {
+    asio::steady_timer t(p.env_.executor);
+    for (;;) {
+      if (queue) queue->update_gauges();
+      if (spool) spool->update_gauges();
+      t.expires_after(std::chrono::seconds(1));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+  }
+};
+
+Pipeline::Pipeline(PipelineConfig config, PipelineEnv env)
+    : config_(std::move(config)), env_(std::move(env)), log_(make_logger(config_.name)), wakeup_(std::make_unique<Wakeup>(env_.executor)) {}
+
+Pipeline::~Pipeline() = default;
+
+void Pipeline::stop() {
+  if (stop_requested_) return;
+  stop_requested_ = true;
+  wakeup_->notifier.notify_all();
+  if (current_) {
+    current_->source_task.stop();
+    current_->changed.notify_all();
+  }
+}
+
+void Pipeline::abort() {
+  abort_requested_ = true;
+  stop();
+  if (current_) {
+    current_->worker_task.stop();
+    current_->changed.notify_all();
+  }
+}
+
+awaitable<void> Pipeline::run_attempt() {
+  Run run(*this);
+  current_ = &run;
+  struct Clear {
+    Pipeline* p;
+    ~Clear() { p->current_ = nullptr; }
+  } clear{this};
+  state_ = PipelineState::starting;
+  co_await run.open();
+  if (!run.checkpoint_.empty()) log_->info("resuming from {} committed position(s)", run.checkpoint_.size());
+  state_ = PipelineState::running;
+  auto ex = env_.executor;
+  run.worker_task.start(ex, run.work(), run.changed);
+  run.gauges_task.start(ex, run.refresh_gauges(), run.changed);
+  if (!stop_requested_) run.source_task.start(ex, run.read(), run.changed);
+  else run.source_task.done = true;
+
+  bool closed = false;
+  std::exception_ptr failure;
+  for (;;) {
+    if (run.source_task.done && !closed) {
+      if (run.source_task.error && !is_cancellation(run.source_task.error)) {
+        failure = run.source_task.error;
+        break;
+      }
+      // Exhausted or stopped: let the worker commit what is queued, then finish.
+      state_ = run.source_finished ? PipelineState::running : PipelineState::draining;
+      run.channel->close();
+      closed = true;
+    }
+    if (run.worker_task.done) {
+      if (run.worker_task.error) failure = run.worker_task.error;
+      break;
+    }
+    if (stop_requested_) run.source_task.stop();
+    co_await run.changed.wait();
+  }
+  run.source_task.stop();
+  run.worker_task.stop();
+  run.gauges_task.stop();
+  // Tasks hold references into `run`: wait until every one has ended before it goes away.
+  while (!(run.source_task.done && run.worker_task.done && run.gauges_task.done)) co_await run.changed.wait();
+  if (failure) {
+    if (run.sink) run.sink->abort();
+    if (abort_requested_ && is_cancellation(failure)) co_return;
+    std::rethrow_exception(failure);
+  }
+  if (run.source_finished) log_->info("source exhausted; everything committed");
+}
+
+awaitable<void> Pipeline::run() {
+  int consecutive_failures = 0;
+  for (;;) {
+    auto started = std::chrono::steady_clock::now();
+    try {
+      co_await run_attempt();
+      state_ = stop_requested_ ? PipelineState::stopped : PipelineState::finished;
+      log_->info("{}: {} records in, {} committed in {} commits (p50 {:.2f} ms, p99 {:.2f} ms), {} dead-lettered, {} dropped",
+                 state_name(state_), stats_.records_in, stats_.records_out, stats_.commits,
+                 stats_.commit_latency.quantile(0.5) * 1e3, stats_.commit_latency.quantile(0.99) * 1e3, stats_.rejected,
+                 stats_.dropped_total());
+      co_return;
+    } catch (const std::exception& e) {
+      stats_.last_error = e.what();
+      log_->error("pipeline failed: {}", e.what());
+    }
+    if (env_.once || stop_requested_) {
+      state_ = stop_requested_ && !env_.once ? PipelineState::stopped : PipelineState::failed;
+      co_return;
+    }
+    // A run that stayed up for a minute was healthy: start the backoff over.
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(60)) consecutive_failures = 0;
+    auto delay = std::chrono::seconds(std::min<int64_t>(60, int64_t(1) << std::min(consecutive_failures, 6)));
+    ++consecutive_failures;
+    state_ = PipelineState::backoff;
+    log_->warn("restarting in {}s (attempt {})", delay.count(), consecutive_failures + 1);
+    auto deadline = std::chrono::steady_clock::now() + delay;
+    while (!stop_requested_ && std::chrono::steady_clock::now() < deadline) co_await wakeup_->notifier.wait_until(deadline);
+    if (stop_requested_) {
+      state_ = PipelineState::stopped;
+      co_return;
+    }
+    stats_.restarts++;
+  }
+}
+
+}  // namespace sluice::core

@@ -1,0 +1,49 @@
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+
+#include "core/record.hpp"
+
+namespace spdlog {
+class logger;
+}
+namespace sluice::state {
+class StateStore;
+class WriteBatch;
+}  // namespace sluice::state
+
+namespace sluice::core {
+
+class SinkContext {
+ public:
+  virtual ~SinkContext() = default;
+  virtual const std::string& pipeline() const = 0;
+  // The sink's own keys live under this scope in state::Family::sink.
+  virtual const std::string& scope() const = 0;
+  virtual state::StateStore& state() = 0;
+  virtual spdlog::logger& log() = 0;
+  virtual boost::asio::any_io_executor executor() = 0;
+  virtual boost::asio::any_io_executor blocking_executor() = 0;
+};
+
+// The commit protocol: write() makes the batch's data durable and adds the sink's own bookkeeping to `txn`;
+// the engine then adds the checkpoint and writes `txn` synchronously. Until that write the data is invisible
+// to recovery: open() after a crash discards whatever write() left beyond the last committed `txn`.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Repairs the sink after a crash (truncate, delete temp files) and returns the checkpoint when the sink
+  // itself is authoritative for it (a database sink); nullopt means the engine's state store is.
+  virtual boost::asio::awaitable<std::optional<Checkpoint>> open(SinkContext& ctx) = 0;
+  virtual boost::asio::awaitable<void> write(Batch& batch, state::WriteBatch& txn) = 0;
+  // The txn written after the last write() is durable.
+  virtual boost::asio::awaitable<void> committed() { co_return; }
+  // Clean stop: publish what is open (finish parts). Everything it needs to persist goes into txn.
+  virtual boost::asio::awaitable<void> close(state::WriteBatch&) { co_return; }
+  // Called when the pipeline is torn down after a failure: release resources, persist nothing.
+  virtual void abort() {}
+};
+
+}  // namespace sluice::core

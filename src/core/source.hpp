@@ -1,0 +1,46 @@
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/record.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace sluice::core {
+
+class BlockingPool;
+
+// What a running source may use. Owned by the pipeline; valid for the whole run() call.
+class SourceContext {
+ public:
+  virtual ~SourceContext() = default;
+  virtual const std::string& pipeline() const = 0;
+  // Positions committed with the data, partition name → position; empty on a first start.
+  virtual const Checkpoint& checkpoint() const = 0;
+  // A stable small id for a partition name, for Record::partition.
+  virtual uint32_t partition(std::string_view name) = 0;
+  // Hands records to the pipeline (rate limit, then the queue's backpressure policy). Under `throttle` this
+  // suspends until there is room; the records are moved from and the vector is left empty for reuse.
+  virtual boost::asio::awaitable<void> push(Records& records) = 0;
+  virtual spdlog::logger& log() = 0;
+  virtual boost::asio::any_io_executor executor() = 0;
+  // For blocking calls (file reads of unknown latency, decompression of big chunks), see core/async.hpp.
+  virtual boost::asio::any_io_executor blocking_executor() = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Reads from the checkpoint on and pushes records until a bounded input is exhausted (then returns) or the
+  // pipeline stops (cancellation). Throws on failure; the pipeline restarts it with backoff.
+  virtual boost::asio::awaitable<void> run(SourceContext& ctx) = 0;
+  // Called after a commit that covers these positions is durable: the place to acknowledge upstream.
+  virtual void on_committed(const Checkpoint&) {}
+};
+
+}  // namespace sluice::core

@@ -1,0 +1,166 @@
+#include "support/test_support.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace sluice::testing {
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "sluice-test.XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  if (std::getenv("SLUICE_KEEP_TEST_DIRS")) return;
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_file(const std::string& path, const std::string& content) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+void append_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  out << content;
+  if (!out) throw std::runtime_error("cannot append to " + path);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "(cannot read " + path + ")";
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+static std::string gunzip(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) throw std::runtime_error("cannot open " + path);
+  std::string out;
+  char buf[1 << 16];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, size_t(n));
+  gzclose(f);
+  return out;
+}
+
+std::vector<std::string> finished_part_lines(const std::string& dir) {
+  std::vector<std::string> files;
+  if (!fs::exists(dir)) return {};
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string name = e.path().filename().string();
+    if (name.starts_with(".")) continue;
+    if (name.ends_with(".jsonl") || name.ends_with(".csv") || name.ends_with(".jsonl.gz") || name.ends_with(".csv.gz"))
+      files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> lines;
+  for (const auto& f : files) {
+    std::string text = f.ends_with(".gz") ? gunzip(f) : read_file(f);
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<std::string> in_progress_parts(const std::string& dir) {
+  std::vector<std::string> out;
+  if (!fs::exists(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name.ends_with(".inprogress")) out.push_back(name);
+  }
+  return out;
+}
+
+std::string sluiced_path() { return SLUICED_PATH; }
+
+Daemon::Daemon(std::vector<std::string> args, const std::string& log_path, std::vector<std::string> env) {
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    for (auto& e : env) ::putenv(e.data());
+    std::vector<char*> argv;
+    std::string bin = sluiced_path();
+    argv.push_back(bin.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+}
+
+Daemon::~Daemon() {
+  if (!reaped_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+  }
+}
+
+void Daemon::signal(int sig) {
+  if (!reaped_) ::kill(pid_, sig);
+}
+
+bool Daemon::running() {
+  if (reaped_) return false;
+  pid_t r = ::waitpid(pid_, &status_, WNOHANG);
+  if (r == pid_) reaped_ = true;
+  return !reaped_;
+}
+
+int Daemon::wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (WIFEXITED(status_)) return WEXITSTATUS(status_);
+  if (WIFSIGNALED(status_)) return 128 + WTERMSIG(status_);
+  return -1;
+}
+
+size_t all_part_lines(const std::string& dir) {
+  size_t n = 0;
+  if (!fs::exists(dir)) return 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::string text = read_file(e.path().string());
+    n += size_t(std::count(text.begin(), text.end(), '\n'));
+  }
+  return n;
+}
+
+int run_sluiced(const std::vector<std::string>& args, const std::string& log_path, std::chrono::milliseconds timeout,
+                std::vector<std::string> env) {
+  Daemon d(args, log_path, std::move(env));
+  int rc = d.wait(timeout);
+  if (rc == -1) throw std::runtime_error("sluiced did not finish within the timeout; log: " + log_path);
+  return rc;
+}
+
+}  // namespace sluice::testing

@@ -1,0 +1,60 @@
+#pragma once
+// Helpers shared by the tests: scratch directories, files, running the real sluiced binary.
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace sluice::testing {
+
+// A fresh directory under /tmp, removed when the object goes away (kept if SLUICE_KEEP_TEST_DIRS is set).
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void write_file(const std::string& path, const std::string& content);
+void append_file(const std::string& path, const std::string& content);
+// The whole file, or "(cannot read PATH)" so that it can sit in failure messages of files not yet written.
+std::string read_file(const std::string& path);
+
+// The records of every finished part under dir (*.jsonl, *.csv, *.gz decompressed), in file-name order, one
+// string per line.
+std::vector<std::string> finished_part_lines(const std::string& dir);
+// Names of in-progress (hidden) parts under dir.
+std::vector<std::string> in_progress_parts(const std::string& dir);
+
+// A child process running the real sluiced.
+class Daemon {
+ public:
+  // env: extra NAME=value entries for the child (e.g. SLUICE_CRASH_AT).
+  Daemon(std::vector<std::string> args, const std::string& log_path, std::vector<std::string> env = {});
+  ~Daemon();  // SIGKILLs it if still running
+  int pid() const { return pid_; }
+  void signal(int sig);
+  // Waits for exit; returns the exit code (128+signal if killed), or -1 on timeout.
+  int wait(std::chrono::milliseconds timeout);
+  bool running();
+
+ private:
+  int pid_ = -1;
+  int status_ = 0;
+  bool reaped_ = false;
+};
+
+// Runs sluiced to completion and returns its exit code; stdout+stderr go to log_path.
+int run_sluiced(const std::vector<std::string>& args, const std::string& log_path,
+                std::chrono::milliseconds timeout = std::chrono::minutes(5), std::vector<std::string> env = {});
+// Lines in every part under dir, finished or in progress (committed data only after a clean stop).
+size_t all_part_lines(const std::string& dir);
+
+std::string sluiced_path();
+
+}  // namespace sluice::testing

@@ -1,0 +1,189 @@
+#include "core/bounded_queue.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <catch2/catch.hpp>
+
+using namespace sluice::core;
+namespace asio = boost::asio;
+
+namespace {
+
+Records make(int first, int n, size_t value_bytes = 10, bool positioned = true) {
+  Records rs;
+  for (int i = first; i < first + n; ++i) {
+    Record r;
+    r.value = std::string(value_bytes, 'a' + char(i % 26));
+    r.value.replace(0, std::min(value_bytes, std::to_string(i).size()), std::to_string(i).substr(0, value_bytes));
+    r.partition = 0;
+    if (positioned) r.position = std::to_string(i + 1);
+    rs.push_back(std::move(r));
+  }
+  return rs;
+}
+
+struct Fixture {
+  asio::io_context io;
+  std::vector<std::string> partitions{"p"};
+  PipelineStats stats;
+  ManualClock clock;
+
+  BoundedQueue queue(uint64_t max_records, uint64_t max_bytes, Policy policy) {
+    return BoundedQueue(io.get_executor(), max_records, max_bytes, policy, partitions, stats, clock);
+  }
+  template <class F>
+  void run(F&& body) {
+    bool done = false;
+    std::exception_ptr error;
+    asio::co_spawn(io, std::forward<F>(body), [&](std::exception_ptr e) {
+      done = true;
+      error = e;
+    });
+    io.run_for(std::chrono::seconds(5));
+    io.restart();
+    if (error) std::rethrow_exception(error);
+    REQUIRE(done);
+  }
+};
+
+BatchLimits limits(uint64_t records, uint64_t bytes = 1 << 30) { return {records, bytes, std::chrono::milliseconds(1)}; }
+
+}  // namespace
+
+TEST_CASE("drop_newest keeps the first records that fit and counts the rest", "[queue]") {
+  Fixture f;
+  auto q = f.queue(5, 1 << 20, Policy::drop_newest);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 8);
+    co_await q.push(rs);
+    CHECK(q.size() == 5);
+    CHECK(f.stats.dropped["queue_full_drop_newest"] == 3);
+    Batch b;
+    { bool got = co_await q.pop(b, limits(100)); REQUIRE(got); }
+    REQUIRE(b.records.size() == 5);
+    CHECK(b.records.front().value.starts_with("0"));
+    // The dropped records' positions still advance the checkpoint: they will not be read again.
+    CHECK(b.checkpoint.at("p") == "8");
+  });
+}
+
+TEST_CASE("drop_oldest evicts the oldest records and counts them", "[queue]") {
+  Fixture f;
+  auto q = f.queue(5, 1 << 20, Policy::drop_oldest);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 8);
+    co_await q.push(rs);
+    CHECK(q.size() == 5);
+    CHECK(f.stats.dropped["queue_full_drop_oldest"] == 3);
+    Batch b;
+    { bool got = co_await q.pop(b, limits(100)); REQUIRE(got); }
+    REQUIRE(b.records.size() == 5);
+    CHECK(b.records.front().value.starts_with("3"));
+    CHECK(b.checkpoint.at("p") == "8");
+  });
+}
+
+TEST_CASE("the byte cap limits the queue as the record cap does", "[queue]") {
+  Fixture f;
+  auto q = f.queue(1000, 100, Policy::drop_newest);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 20, 30);  // 30 bytes each: three fit in 100
+    co_await q.push(rs);
+    CHECK(q.size() == 3);
+    CHECK(q.bytes() == 90);
+    CHECK(f.stats.dropped["queue_full_drop_newest"] == 17);
+  });
+}
+
+TEST_CASE("a record bigger than the byte cap passes alone through an empty queue", "[queue]") {
+  Fixture f;
+  auto q = f.queue(10, 100, Policy::drop_newest);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 2, 500);
+    co_await q.push(rs);
+    CHECK(q.size() == 1);
+    CHECK(f.stats.dropped["queue_full_drop_newest"] == 1);
+  });
+}
+
+TEST_CASE("throttle suspends the producer until the consumer makes room, losing nothing", "[queue]") {
+  Fixture f;
+  auto q = f.queue(4, 1 << 20, Policy::throttle);
+  std::vector<std::string> got;
+  bool producer_done = false;
+  asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
+        Records rs = make(0, 10);
+        co_await q.push(rs);
+        producer_done = true;
+        q.close();
+      }, asio::detached);
+  asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
+        Batch b;
+        while (co_await q.pop(b, limits(3))) {
+          CHECK(q.size() <= 4);
+          for (auto& r : b.records) got.push_back(r.value);
+        }
+      }, asio::detached);
+  f.io.run_for(std::chrono::seconds(5));
+  REQUIRE(producer_done);
+  REQUIRE(got.size() == 10);
+  for (int i = 0; i < 10; ++i) CHECK(got[size_t(i)].starts_with(std::to_string(i)));
+  CHECK(f.stats.dropped_total() == 0);
+}
+
+TEST_CASE("a batch ends only where the source can resume", "[queue]") {
+  Fixture f;
+  auto q = f.queue(100, 1 << 20, Policy::throttle);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 10, 10, false);
+    rs[6].position = "7";
+    rs[9].position = "10";
+    co_await q.push(rs);
+    Batch b;
+    { bool got = co_await q.pop(b, limits(4)); REQUIRE(got); }
+    CHECK(b.records.size() == 7);  // past the limit of 4, up to the record that carries a position
+    CHECK(b.checkpoint.at("p") == "7");
+    { bool got = co_await q.pop(b, limits(4)); REQUIRE(got); }
+    CHECK(b.records.size() == 3);
+    CHECK(b.checkpoint.at("p") == "10");
+  });
+}
+
+TEST_CASE("rejected records travel beside the data to the dead-letter side of the batch", "[queue]") {
+  Fixture f;
+  auto q = f.queue(100, 1 << 20, Policy::throttle);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 4);
+    rs[1].rejected = true;
+    co_await q.push(rs);
+    Batch b;
+    { bool got = co_await q.pop(b, limits(10)); REQUIRE(got); }
+    CHECK(b.records.size() == 3);
+    CHECK(b.rejected.size() == 1);
+  });
+}
+
+TEST_CASE("arrival and service rates and time to overflow follow the clock", "[queue]") {
+  Fixture f;
+  auto q = f.queue(10000, 1 << 30, Policy::throttle);
+  f.run([&]() -> asio::awaitable<void> {
+    // 100 records/s arrive for 30 s while nothing is served.
+    for (int s = 0; s < 300; ++s) {
+      Records rs = make(s * 10, 10, 10);
+      co_await q.push(rs);
+      f.clock.advance(std::chrono::milliseconds(100));
+    }
+    q.update_gauges();
+    CHECK(f.stats.arrival_rate == Approx(100).epsilon(0.01));
+    CHECK(f.stats.service_rate == 0);
+    double expected = (10000.0 - double(q.size())) / f.stats.arrival_rate;
+    CHECK(f.stats.time_to_overflow_s == Approx(expected).epsilon(0.01));
+  });
+}
+
+TEST_CASE("time to overflow is infinite while the queue drains", "[queue]") {
+  CHECK(std::isinf(time_to_overflow(100, 50, 10, 20)));
+  CHECK(time_to_overflow(100, 50, 20, 10) == Approx(5.0));
+}
