@@ -297,7 +297,12 @@ struct Field final : FieldBase<T> {
     return Codec<M>::show(defaults.*member);
   }
   void document_children(const T& defaults, const std::string& prefix, std::vector<DocRow>& rows) const override {
-    if constexpr (IsBlock<M>) M::schema().document(defaults.*member, prefix + this->name + ".", rows);
+    if constexpr (IsBlock<M>) {
+      M::schema().document(defaults.*member, prefix + this->name + ".", rows);
+    } else if constexpr (IsOptional<M>) {
+      using Inner = typename M::value_type;
+      if constexpr (IsBlock<Inner>) Inner::schema().document(Inner{}, prefix + this->name + ".", rows);
+    }
   }
 };
 

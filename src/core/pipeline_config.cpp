@@ -128,8 +128,7 @@ const config::Schema<DeadLetterOptions>& DeadLetterOptions::schema() {
   static const config::Schema<DeadLetterOptions> s{
       "dead_letter",
       {opt(&DeadLetterOptions::path, "path",
-           "directory of JSONL part files for records that could not be read; "
-           "default <state_dir>/dead_letter/<pipeline>")
+           "directory of JSONL part files (file, line, reason, original bytes) for input that could not be read")
            .default_text("<state_dir>/dead_letter/<pipeline>")}};
   return s;
 }

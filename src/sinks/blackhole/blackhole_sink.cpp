@@ -13,7 +13,7 @@ core::awaitable<std::optional<core::Checkpoint>> BlackholeSink::open(core::SinkC
 core::awaitable<void> BlackholeSink::write(core::Batch&, state::WriteBatch&) { co_return; }
 
 core::SinkFactory factory() {
-  return core::make_sink_factory<BlackholeOptions, BlackholeSink>("blackhole", "discards records (for benchmarks)");
+  return core::make_sink_factory<BlackholeOptions, BlackholeSink>("blackhole", "Discards records but commits checkpoints (for benchmarks)");
 }
 
 }  // namespace sluice::sinks::blackhole

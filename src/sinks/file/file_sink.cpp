@@ -342,7 +342,7 @@ void FileSink::abort() {
 }
 
 core::SinkFactory factory() {
-  return core::make_sink_factory<FileOptions, FileSink>("file", "a directory of JSONL or CSV part files, optionally gzipped");
+  return core::make_sink_factory<FileOptions, FileSink>("file", "A directory of JSONL or CSV part files, optionally gzipped");
 }
 
 }  // namespace sluice::sinks::file

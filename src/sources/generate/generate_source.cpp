@@ -235,7 +235,7 @@ awaitable<void> GenerateSource::run(core::SourceContext& ctx) {
 
 core::SourceFactory factory() {
   return core::make_source_factory<GenerateOptions, GenerateSource>(
-      "generate", "synthetic records with a gap-free seq, at a constant, Poisson or hourly-profile (NHPP) rate");
+      "generate", "Synthetic records with a gap-free seq, at a constant, Poisson or hourly-profile (NHPP) rate");
 }
 
 }  // namespace sluice::sources::generate
