@@ -1,22 +1,54 @@
 #include "core/logging.hpp"
 
+#include <spdlog/formatter.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <mutex>
+
+#include "formats/json_check.hpp"
 
 namespace sluice::core {
 namespace {
 
+// One JSON object per line: {"ts","level","pipeline","message"}, every string escaped, so log shippers can
+// parse any message, including ones that quote user input.
+class JsonLineFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    std::string line = "{\"ts\":\"";
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    std::time_t secs = std::time_t(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char ts[64];
+    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec, static_cast<long long>(ms % 1000));
+    line += ts;
+    line += "\",\"level\":\"";
+    auto level = spdlog::level::to_string_view(msg.level);
+    line.append(level.data(), level.size());
+    line += "\",\"pipeline\":";
+    formats::append_json_string(line, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
+    line += ",\"message\":";
+    formats::append_json_string(line, std::string_view(msg.payload.data(), msg.payload.size()));
+    line += "}\n";
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonLineFormatter>(); }
+};
+
 std::mutex g_mutex;
 spdlog::sink_ptr g_sink;
 spdlog::level::level_enum g_level = spdlog::level::info;
-std::string g_pattern = "%Y-%m-%dT%H:%M:%S.%e%z %l [%n] %v";
+const std::string kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z %l [%n] %v";
 
 spdlog::sink_ptr shared_sink() {
   if (!g_sink) {
     g_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    g_sink->set_pattern(g_pattern);
+    g_sink->set_pattern(kTextPattern);
   }
   return g_sink;
 }
@@ -38,12 +70,10 @@ void configure_logging(const LogOptions& options) {
   {
   std::lock_guard lock(g_mutex);
   g_level = to_spdlog(options.level);
-  // JSON lines: one object per event; the message is escaped by spdlog's formatter only for the pattern, so
-  // messages are kept free of raw quotes by the callers' use of quoted fields.
-  g_pattern = options.format == LogFormat::json
-                  ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","pipeline":"%n","message":"%v"})"
-                  : "%Y-%m-%dT%H:%M:%S.%e%z %l [%n] %v";
-  shared_sink()->set_pattern(g_pattern);
+  if (options.format == LogFormat::json)
+    shared_sink()->set_formatter(std::make_unique<JsonLineFormatter>());
+  else
+    shared_sink()->set_pattern(kTextPattern);
   spdlog::set_level(g_level);
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { l->set_level(g_level); });
   }
