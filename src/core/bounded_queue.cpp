@@ -104,10 +104,8 @@ bool BoundedQueue::take(Batch& batch, const BatchLimits& limits, bool& at_commit
     took = true;
   }
   apply_dropped_positions(batch);
-  if (took) {
-    departures_.add(0);  // counted at commit, where service really happens
-    has_room_.notify_all();
-  }
+  // Service is counted at commit (commit_state), where it really happens.
+  if (took) has_room_.notify_all();
   return took;
 }
 

@@ -82,7 +82,9 @@ DiskSpool::DiskSpool(asio::any_io_executor ex, asio::any_io_executor blocking, s
       has_data_(ex),
       has_room_(ex),
       arrivals_(clock),
-      departures_(clock) {}
+      departures_(clock),
+      arrival_bytes_(clock),
+      departure_bytes_(clock) {}
 
 std::string DiskSpool::record_key(uint64_t seq) const {
   uint64_t be = boost::endian::native_to_big(seq);  // big-endian keys sort in sequence order
@@ -124,6 +126,7 @@ awaitable<void> DiskSpool::push(Records& records) {
   for (const auto& [partition, position] : positions)
     txn.put(state::Family::checkpoints, state::scoped_key(pipeline_, partition), position);
   arrivals_.add(records.size());
+  arrival_bytes_.add(added);
   stats_.records_in += records.size();
   stats_.bytes_in += record_bytes;
   // A push bigger than the whole spool is admitted into an empty one, or it could never pass.
@@ -147,7 +150,7 @@ awaitable<size_t> DiskSpool::read_more(Batch& batch, const BatchLimits& limits) 
   uint64_t room_bytes = limits.max_bytes > batch.bytes ? limits.max_bytes - batch.bytes : 0;
   if (room_records == 0 || room_bytes == 0) co_return 0;
   co_await run_blocking(blocking_, [&] {
-    uint64_t seq = from, got_bytes = 0;
+    uint64_t got_bytes = 0;
     std::string prefix = state::scoped_key(pipeline_, "r");
     store_.scan(state::Family::spool, prefix, [&](std::string_view key, std::string_view value) {
       uint64_t be;
@@ -157,7 +160,6 @@ awaitable<size_t> DiskSpool::read_more(Batch& batch, const BatchLimits& limits) 
       if (s >= until || rows.size() >= room_records || got_bytes >= room_bytes) return false;
       rows.emplace_back(s, std::string(value));
       got_bytes += value.size();
-      seq = s + 1;
       return true;
     }, record_key(from));
     return 0;
@@ -204,6 +206,7 @@ void DiskSpool::commit_state(const Batch& batch, state::WriteBatch& txn) {
   bytes_ -= std::min(bytes_, batch_encoded_bytes_);
   committed_next_ = batch_end_;
   departures_.add(batch.size());
+  departure_bytes_.add(batch_encoded_bytes_);
   has_room_.notify_all();
 }
 
@@ -222,8 +225,8 @@ void DiskSpool::update_gauges() {
   stats_.service_rate = departures_.rate();
   stats_.queue_records = size();
   stats_.queue_bytes = bytes_;
-  stats_.time_to_overflow_s = time_to_overflow(double(max_bytes_), double(bytes_), stats_.arrival_rate * (size() ? double(bytes_) / double(size()) : 0),
-                                               stats_.service_rate * (size() ? double(bytes_) / double(size()) : 0));
+  // The spool is capped in bytes only.
+  stats_.time_to_overflow_s = time_to_overflow(double(max_bytes_), double(bytes_), arrival_bytes_.rate(), departure_bytes_.rate());
 }
 
 }  // namespace sluice::core

@@ -61,7 +61,7 @@ class DiskSpool final : public Channel {
   bool closed_ = false;
   bool flush_requested_ = false;
   Notifier has_data_, has_room_;
-  RateMeter arrivals_, departures_;
+  RateMeter arrivals_, departures_, arrival_bytes_, departure_bytes_;
 };
 
 }  // namespace sluice::core
