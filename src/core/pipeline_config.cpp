@@ -120,7 +120,10 @@ const config::Schema<RateLimitOptions>& RateLimitOptions::schema() {
       "source.rate_limit",
       {opt(&RateLimitOptions::rate, "rate", "records per second admitted on average").above(0).required(),
        opt(&RateLimitOptions::burst, "burst", "records admitted at once after idling; 0 = one second's worth")
-           .min(0)}};
+           .min(0)},
+      [](const RateLimitOptions& r, const config::Value& node, config::Context& ctx) {
+        if (r.burst > 0 && r.burst < 1) ctx.error(node.find("burst")->mark, "burst must be 0 (one second's worth) or at least 1");
+      }};
   return s;
 }
 
