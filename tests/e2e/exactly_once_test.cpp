@@ -1,7 +1,6 @@
 // End-to-end: the real sluiced process is SIGKILLed at random moments and restarted; the sink must hold
 // every record exactly once.
 #include <signal.h>
-#include <zlib.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -18,49 +17,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-void write_daemon_file(const TempDir& dir) {
-  fs::create_directories(dir / "pipelines");
-  write_file(dir / "sluice.yaml", "state_dir: " + (dir / "state") + "\npipelines_dir: " + (dir / "pipelines") +
-                                      "\nlog: { level: info, format: text }\nshutdown_timeout: 30s\n");
-}
-
-// The integer after `"field":` (quoted or not) in a JSON line.
-std::optional<uint64_t> field_number(const std::string& line, const std::string& field) {
-  std::string needle = "\"" + field + "\":";
-  auto at = line.find(needle);
-  if (at == std::string::npos) return std::nullopt;
-  at += needle.size();
-  if (at < line.size() && line[at] == '"') ++at;
-  uint64_t v = 0;
-  size_t digits = 0;
-  while (at < line.size() && std::isdigit(static_cast<unsigned char>(line[at]))) v = v * 10 + uint64_t(line[at++] - '0'), ++digits;
-  if (!digits) return std::nullopt;
-  return v;
-}
-
-// Every id in [0, expected) exactly once; the message names the first offender.
-void require_exactly_once(const std::vector<std::string>& lines, const std::string& field, uint64_t expected) {
-  std::vector<uint32_t> seen(expected, 0);
-  for (const auto& line : lines) {
-    auto id = field_number(line, field);
-    INFO("line: " << line);
-    REQUIRE(id.has_value());
-    REQUIRE(*id < expected);
-    seen[*id]++;
-  }
-  for (uint64_t i = 0; i < expected; ++i) {
-    if (seen[i] != 1) FAIL_CHECK(field << " " << i << " appears " << seen[i] << " times (want exactly once); " << lines.size() << " lines in all");
-    if (seen[i] != 1) break;
-  }
-  REQUIRE(lines.size() == expected);
-}
-
-size_t count_occurrences(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
 
 // Runs `run --once`, SIGKILLing it `kills` times at random moments in [min_delay, max_delay), then lets the
 // last run finish. Workloads are paced so that they cannot finish before the last kill.
@@ -84,20 +40,6 @@ void run_with_kills(const TempDir& dir, int kills, std::chrono::milliseconds min
   REQUIRE(rc == 0);
 }
 
-std::string gzip_text(const std::string& text) {
-  std::string out(compressBound(uLong(text.size())) + 64, '\0');
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = uInt(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = uInt(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("generate to file survives 10 SIGKILLs with every seq exactly once", "[e2e]") {
@@ -109,7 +51,7 @@ TEST_CASE("generate to file survives 10 SIGKILLs with every seq exactly once", "
              "sink: { type: file, path: " + (dir / "out") + ", format: jsonl, roll: { max_bytes: 4MiB },"
              " batch: { max_records: 3000, max_wait: 50ms } }\n");
   run_with_kills(dir, 10, 200ms, 700ms, 1);
-  require_exactly_once(finished_part_lines(dir / "out"), "seq", n);
+  require_ids_exactly_once(finished_part_lines(dir / "out"), "seq", n);
   CHECK(in_progress_parts(dir / "out").empty());
 }
 
@@ -123,7 +65,7 @@ TEST_CASE("generate to gzip file with policy buffer survives 10 SIGKILLs exactly
              "sink: { type: file, path: " + (dir / "out") + ", format: jsonl, compression: gzip, roll: { max_bytes: 2MiB },"
              " batch: { max_records: 4000, max_wait: 50ms } }\n");
   run_with_kills(dir, 10, 200ms, 700ms, 2);
-  require_exactly_once(finished_part_lines(dir / "out"), "seq", n);
+  require_ids_exactly_once(finished_part_lines(dir / "out"), "seq", n);
   CHECK(in_progress_parts(dir / "out").empty());
 }
 
@@ -154,7 +96,7 @@ TEST_CASE("a directory of JSONL, gzip and CSV files survives 10 SIGKILLs exactly
              "dead_letter: { path: " + (dir / "dead") + " }\n"
              "sink: { type: file, path: " + (dir / "out") + ", format: jsonl, batch: { max_records: 2000, max_wait: 50ms } }\n");
   run_with_kills(dir, 10, 150ms, 800ms, 3);
-  require_exactly_once(finished_part_lines(dir / "out"), "id", id);
+  require_ids_exactly_once(finished_part_lines(dir / "out"), "id", id);
   auto dead = finished_part_lines(dir / "dead");
   REQUIRE(dead.size() == bad);
   for (const auto& line : dead) {
@@ -181,5 +123,5 @@ TEST_CASE("SIGTERM drains, commits, finishes parts and exits 0; a restart contin
   }
   auto lines = finished_part_lines(dir / "out");
   REQUIRE(lines.size() > 50000);
-  require_exactly_once(lines, "seq", lines.size());
+  require_ids_exactly_once(lines, "seq", lines.size());
 }

@@ -1,7 +1,6 @@
 // The real sluiced, built with crash points, dies at each step of the file sink's commit protocol; the next
 // run must recover to exactly the committed data and finish with every record exactly once.
 #include <signal.h>
-#include <zlib.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -15,50 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_daemon_file(const TempDir& dir) {
-  fs::create_directories(dir / "pipelines");
-  write_file(dir / "sluice.yaml", "state_dir: " + (dir / "state") + "\npipelines_dir: " + (dir / "pipelines") +
-                                      "\nlog: { level: info, format: text }\n");
-}
-
-uint64_t field(const std::string& line, const std::string& name) {
-  auto at = line.find("\"" + name + "\":");
-  REQUIRE(at != std::string::npos);
-  at += name.size() + 3;
-  if (line[at] == '"') ++at;
-  return std::stoull(line.substr(at));
-}
-
-void require_ids_exactly_once(const std::vector<std::string>& lines, const std::string& name, uint64_t n) {
-  std::vector<int> seen(n, 0);
-  for (const auto& l : lines) {
-    uint64_t id = field(l, name);
-    REQUIRE(id < n);
-    seen[id]++;
-  }
-  for (uint64_t i = 0; i < n; ++i) {
-    INFO(name << " " << i);
-    REQUIRE(seen[i] == 1);
-  }
-  REQUIRE(lines.size() == n);
-}
-
 int run_once(const TempDir& dir, std::vector<std::string> env = {}) {
   return run_sluiced({"run", "--config", dir / "sluice.yaml", "--once"}, dir / "sluiced.log", 2min, std::move(env));
-}
-
-std::string gzip_text(const std::string& text) {
-  std::string out(compressBound(uLong(text.size())) + 64, '\0');
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = uInt(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = uInt(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 }  // namespace

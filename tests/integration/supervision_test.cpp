@@ -13,8 +13,7 @@ namespace fs = std::filesystem;
 
 TEST_CASE("a failing pipeline restarts with doubling backoff while another keeps running", "[integration][supervision]") {
   TempDir dir;
-  fs::create_directories(dir / "pipelines");
-  write_file(dir / "sluice.yaml", "state_dir: " + (dir / "state") + "\npipelines_dir: " + (dir / "pipelines") + "\n");
+  write_daemon_file(dir);
   // The sink's directory is a regular file: every start of this pipeline fails.
   write_file(dir / "blocker", "not a directory");
   write_file(dir / "pipelines/broken.yaml", "source: { type: generate, rate: 100 }\nsink: { type: file, path: " + (dir / "blocker/out") + " }\n");
@@ -34,8 +33,7 @@ TEST_CASE("a failing pipeline restarts with doubling backoff while another keeps
 
 TEST_CASE("with --once a failed pipeline is final: the others finish and the exit code is 1", "[integration][supervision]") {
   TempDir dir;
-  fs::create_directories(dir / "pipelines");
-  write_file(dir / "sluice.yaml", "state_dir: " + (dir / "state") + "\npipelines_dir: " + (dir / "pipelines") + "\n");
+  write_daemon_file(dir);
   write_file(dir / "blocker", "x");
   write_file(dir / "pipelines/broken.yaml", "source: { type: generate, count: 10 }\nsink: { type: file, path: " + (dir / "blocker/out") + " }\n");
   write_file(dir / "pipelines/healthy.yaml", "source: { type: generate, count: 20000 }\nsink: { type: file, path: " + (dir / "out") + " }\n");

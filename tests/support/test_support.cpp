@@ -1,5 +1,7 @@
 #include "support/test_support.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -161,6 +163,61 @@ int run_sluiced(const std::vector<std::string>& args, const std::string& log_pat
   int rc = d.wait(timeout);
   if (rc == -1) throw std::runtime_error("sluiced did not finish within the timeout; log: " + log_path);
   return rc;
+}
+
+void write_daemon_file(const TempDir& dir) {
+  fs::create_directories(dir / "pipelines");
+  write_file(dir / "sluice.yaml", "state_dir: " + (dir / "state") + "\npipelines_dir: " + (dir / "pipelines") +
+                                      "\nlog: { level: info, format: text }\n");
+}
+
+std::string gzip_text(const std::string& text) {
+  std::string out(compressBound(uLong(text.size())) + 64, '\0');
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = uInt(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = uInt(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::optional<uint64_t> field_number(const std::string& line, const std::string& field) {
+  std::string needle = "\"" + field + "\":";
+  auto at = line.find(needle);
+  if (at == std::string::npos) return std::nullopt;
+  at += needle.size();
+  if (at < line.size() && line[at] == '"') ++at;
+  uint64_t v = 0;
+  size_t digits = 0;
+  for (; at < line.size() && std::isdigit(static_cast<unsigned char>(line[at])); ++at, ++digits) v = v * 10 + uint64_t(line[at] - '0');
+  if (!digits) return std::nullopt;
+  return v;
+}
+
+void require_ids_exactly_once(const std::vector<std::string>& lines, const std::string& field, uint64_t expected) {
+  std::vector<uint32_t> seen(expected, 0);
+  for (const auto& line : lines) {
+    auto id = field_number(line, field);
+    INFO("line: " << line);
+    REQUIRE(id.has_value());
+    REQUIRE(*id < expected);
+    seen[*id]++;
+  }
+  for (uint64_t i = 0; i < expected; ++i) {
+    if (seen[i] == 1) continue;
+    FAIL(field << " " << i << " appears " << seen[i] << " times (want exactly once); " << lines.size() << " lines in all");
+  }
+  REQUIRE(lines.size() == expected);
+}
+
+size_t count_occurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
 }
 
 }  // namespace sluice::testing

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests: scratch directories, files, running the real sluiced binary.
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,5 +57,15 @@ int run_sluiced(const std::vector<std::string>& args, const std::string& log_pat
 size_t all_part_lines(const std::string& dir);
 
 std::string sluiced_path();
+
+// DIR/sluice.yaml with state and pipelines inside DIR (DIR/state, DIR/pipelines).
+void write_daemon_file(const TempDir& dir);
+// A gzip member of text, made with zlib directly (an oracle independent of sluice's own encoder).
+std::string gzip_text(const std::string& text);
+// The integer after `"field":` (quoted or not) in a JSON line.
+std::optional<uint64_t> field_number(const std::string& line, const std::string& field);
+// Every id in [0, expected) exactly once among the lines' `field`; fails naming the first offender.
+void require_ids_exactly_once(const std::vector<std::string>& lines, const std::string& field, uint64_t expected);
+size_t count_occurrences(const std::string& text, const std::string& needle);
 
 }  // namespace sluice::testing
