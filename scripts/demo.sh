@@ -87,7 +87,7 @@ for dir in "$dead"/*/; do
 done
 [[ $found -eq 1 ]] || echo "  none"
 example=$(find "$dead" -maxdepth 2 -type f -name '*.jsonl' 2>/dev/null | sort | head -n1 || true)
-[[ -n "$example" ]] && { echo "  first one:"; head -n1 "$example" | cut -c1-300 | sed 's/^/    /'; }
+[[ -n "$example" ]] && { echo "  first one:"; head -n1 "$example" | awk '{ print "    " (length($0) > 240 ? substr($0, 1, 240) " ..." : $0) }'; }
 
 echo
 echo "State (checkpoints and committed part lengths, RocksDB): $(rel "$state_dir")/ ($(du -sh "$state_dir" 2>/dev/null | cut -f1 || echo '?'))"

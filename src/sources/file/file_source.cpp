@@ -82,6 +82,7 @@ struct TailedFile {
   bool csv_header_read = false;
   std::vector<std::string> header;
   std::string buffer;
+  std::string compressed;    // gzip: the chunk read from fd, before decompression
   size_t consumed = 0;       // bytes of buffer already turned into records
   std::unique_ptr<formats::GzipDecoder> decoder;
   formats::JsonChecker checker;
@@ -234,10 +235,21 @@ bool FileSource::read_chunk(TailedFile& f, core::Records& out, bool at_end_is_fi
       f.fp_len = 0;
     }
   }
-  std::string raw(kChunkBytes, '\0');
-  ssize_t n = ::pread(f.fd, raw.data(), raw.size(), off_t(f.raw_offset));
-  if (n < 0) throw std::runtime_error("cannot read " + f.path + ": " + std::strerror(errno));
-  raw.resize(size_t(n));
+  // Drop what is consumed, then read the next chunk: straight into the buffer for plain files, through a
+  // reused scratch buffer for gzip.
+  f.buffer.erase(0, f.consumed);
+  f.stream_pos += f.consumed;
+  f.consumed = 0;
+  size_t before = f.buffer.size();
+  std::string& target = f.gzip ? f.compressed : f.buffer;
+  size_t target_start = f.gzip ? 0 : before;
+  target.resize(target_start + kChunkBytes);
+  ssize_t n = ::pread(f.fd, target.data() + target_start, kChunkBytes, off_t(f.raw_offset));
+  if (n < 0) {
+    target.resize(target_start);
+    throw std::runtime_error("cannot read " + f.path + ": " + std::strerror(errno));
+  }
+  target.resize(target_start + size_t(n));
   f.raw_offset += uint64_t(n);
   bool eof = n == 0;
   if (f.fp_len < kFingerprintBytes && f.raw_offset > f.fp_len) {
@@ -245,15 +257,9 @@ bool FileSource::read_chunk(TailedFile& f, core::Records& out, bool at_end_is_fi
     f.fp_len = len;
     f.fingerprint = fp;
   }
-
-  // Drop what is consumed, then append the new bytes.
-  f.buffer.erase(0, f.consumed);
-  f.stream_pos += f.consumed;
-  f.consumed = 0;
-  size_t before = f.buffer.size();
   if (f.gzip) {
     try {
-      f.decoder->feed(raw, f.buffer);
+      f.decoder->feed(f.compressed, f.buffer);
     } catch (const formats::FormatError& e) {
       append_dead_letter(out, f, f.line + 1, std::string(e.what()) + " at compressed byte " + std::to_string(f.raw_offset),
                          std::string_view());
@@ -270,8 +276,6 @@ bool FileSource::read_chunk(TailedFile& f, core::Records& out, bool at_end_is_fi
       }
       return false;
     }
-  } else {
-    f.buffer += raw;
   }
   bool grew = f.buffer.size() > before;
   const bool final_chunk = eof && at_end_is_final;
