@@ -25,7 +25,13 @@ void run_with_kills(const TempDir& dir, int kills, std::chrono::milliseconds min
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int64_t> delay(min_delay.count(), max_delay.count());
   for (int killed = 0; killed < kills; ++killed) {
+    size_t starts = count_occurrences(read_file(dir / "sluiced.log"), "] sluiced ");
     Daemon d({"run", "--config", dir / "sluice.yaml", "--once"}, dir / "sluiced.log");
+    // The random moment is counted from the daemon's start-up log line, so that kills land while data flows
+    // (start-up is much slower under sanitizers) rather than before the first commit.
+    for (auto until = std::chrono::steady_clock::now() + 30s;
+         count_occurrences(read_file(dir / "sluiced.log"), "] sluiced ") == starts && d.running();)
+      REQUIRE(std::chrono::steady_clock::now() < until);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
     INFO("kill " << killed + 1 << " of " << kills << "; log: " << read_file(dir / "sluiced.log"));
     REQUIRE(d.running());  // finished before all kills: the workload is too small to prove anything
