@@ -76,34 +76,35 @@ awaitable<void> BoundedQueue::push(Records& records) {
 
 // In admission order: a dropped record's position applies once every record admitted before it is taken,
 // and before any record admitted after it.
-void BoundedQueue::apply_dropped_positions(Batch& batch) {
+void BoundedQueue::apply_dropped_positions(Batch& batch, ResumeTracker& tracker) {
   while (!dropped_positions_.empty() && dropped_positions_.front().after <= taken_) {
     auto& d = dropped_positions_.front();
+    tracker.resolved(d.partition);
     batch.checkpoint[partition_names_.at(d.partition)] = std::move(d.position);
     dropped_positions_.pop_front();
   }
 }
 
-bool BoundedQueue::take(Batch& batch, const BatchLimits& limits, bool& at_commit_point) {
+bool BoundedQueue::take(Batch& batch, const BatchLimits& limits, ResumeTracker& tracker) {
   bool took = false;
   while (!records_.empty()) {
     bool full = batch.size() >= limits.max_records || batch.bytes >= limits.max_bytes;
     // Never end a batch where the source cannot resume; go past the limits until a record that carries a position.
-    if (full && at_commit_point) break;
-    apply_dropped_positions(batch);
+    if (full && tracker.at_resume_point()) break;
+    apply_dropped_positions(batch, tracker);
     Record& r = records_.front();
     uint64_t n = r.bytes();
     bytes_ -= n;
     batch.bytes += n;
     if (!r.position.empty()) batch.checkpoint[partition_names_.at(r.partition)] = r.position;
-    at_commit_point = !r.position.empty();
+    tracker.add(r);
     if (r.event_time_ms > batch.max_event_time_ms) batch.max_event_time_ms = r.event_time_ms;
     (r.rejected ? batch.rejected : batch.records).push_back(std::move(r));
     records_.pop_front();
     ++taken_;
     took = true;
   }
-  apply_dropped_positions(batch);
+  apply_dropped_positions(batch, tracker);
   // Service is counted at commit (commit_state), where it really happens.
   if (took) has_room_.notify_all();
   return took;
@@ -111,24 +112,24 @@ bool BoundedQueue::take(Batch& batch, const BatchLimits& limits, bool& at_commit
 
 awaitable<bool> BoundedQueue::pop(Batch& batch, const BatchLimits& limits) {
   batch.clear();
-  bool at_commit_point = true;
+  ResumeTracker tracker;
   while (records_.empty()) {
     if (closed_) co_return false;
     co_await has_data_.wait();
   }
   flush_requested_ = false;
-  take(batch, limits, at_commit_point);
+  take(batch, limits, tracker);
   auto deadline = std::chrono::steady_clock::now() + limits.max_wait;
   for (;;) {
     bool full = batch.size() >= limits.max_records || batch.bytes >= limits.max_bytes;
-    if (at_commit_point && (full || closed_ || flush_requested_)) break;
+    if (tracker.at_resume_point() && (full || closed_ || flush_requested_)) break;
     if (closed_ && records_.empty()) break;  // the source ended without a resumable position: commit what it gave
     if (records_.empty()) {
       bool notified = co_await has_data_.wait_until(deadline);
-      if (!notified && at_commit_point) break;
-      if (!notified && !at_commit_point) deadline = std::chrono::steady_clock::now() + limits.max_wait;
+      if (!notified && tracker.at_resume_point()) break;
+      if (!notified) deadline = std::chrono::steady_clock::now() + limits.max_wait;
     }
-    take(batch, limits, at_commit_point);
+    take(batch, limits, tracker);
   }
   co_return true;
 }

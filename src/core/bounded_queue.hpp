@@ -37,8 +37,8 @@ class BoundedQueue final : public Channel {
   bool fits(const Record& r) const;
   void admit(Record&& r);
   void drop(Record& r, const char* reason, uint64_t after);
-  void apply_dropped_positions(Batch& batch);
-  bool take(Batch& batch, const BatchLimits& limits, bool& at_commit_point);
+  void apply_dropped_positions(Batch& batch, ResumeTracker& tracker);
+  bool take(Batch& batch, const BatchLimits& limits, ResumeTracker& tracker);
 
   uint64_t max_records_, max_bytes_;
   Policy policy_;

@@ -2,6 +2,8 @@
 // The link between a pipeline's source side and its sink worker. Two kinds: the in-memory BoundedQueue
 // (policies throttle, drop_newest, drop_oldest) and the durable DiskSpool (policy buffer).
 #include <boost/asio/awaitable.hpp>
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,27 @@ struct BatchLimits {
   uint64_t max_records = 5000;
   uint64_t max_bytes = 4 << 20;
   std::chrono::nanoseconds max_wait{std::chrono::milliseconds(200)};
+};
+
+// Whether a run of records ends where the source can resume: every partition seen in it ends with a record
+// that carries its position. Records without a position (mid-chunk, mid-transaction) keep their partition open.
+class ResumeTracker {
+ public:
+  void add(const Record& r) {
+    if (r.position.empty()) {
+      if (std::find(open_.begin(), open_.end(), r.partition) == open_.end()) open_.push_back(r.partition);
+    } else {
+      resolved(r.partition);
+    }
+  }
+  void resolved(uint32_t partition) {
+    auto it = std::find(open_.begin(), open_.end(), partition);
+    if (it != open_.end()) open_.erase(it);
+  }
+  bool at_resume_point() const { return open_.empty(); }
+
+ private:
+  std::vector<uint32_t> open_;  // few partitions are open at once: a vector beats a set
 };
 
 class Channel {

@@ -112,11 +112,24 @@ void DiskSpool::recover() {
 
 awaitable<void> DiskSpool::push(Records& records) {
   if (records.empty()) co_return;
+  // Records after the last point where the source can resume stay in memory until a later push completes
+  // them: spooling them without their position would make the source read them again after a crash.
+  for (auto& r : records) held_back_.push_back(std::move(r));
+  records.clear();
+  ResumeTracker tracker;
+  size_t durable = 0;
+  for (size_t i = 0; i < held_back_.size(); ++i) {
+    tracker.add(held_back_[i]);
+    if (tracker.at_resume_point()) durable = i + 1;
+  }
+  if (durable == 0) co_return;
+
   state::WriteBatch txn;
   Checkpoint positions;
   uint64_t added = 0, record_bytes = 0;
   uint64_t seq = next_seq_;
-  for (const auto& r : records) {
+  for (size_t i = 0; i < durable; ++i) {
+    const Record& r = held_back_[i];
     std::string encoded = encode(r);
     added += encoded.size();
     record_bytes += r.bytes();
@@ -125,9 +138,9 @@ awaitable<void> DiskSpool::push(Records& records) {
   }
   for (const auto& [partition, position] : positions)
     txn.put(state::Family::checkpoints, state::scoped_key(pipeline_, partition), position);
-  arrivals_.add(records.size());
+  arrivals_.add(durable);
   arrival_bytes_.add(added);
-  stats_.records_in += records.size();
+  stats_.records_in += durable;
   stats_.bytes_in += record_bytes;
   // A push bigger than the whole spool is admitted into an empty one, or it could never pass.
   while (bytes_ > 0 && bytes_ + added > max_bytes_) co_await has_room_.wait();
@@ -137,7 +150,7 @@ awaitable<void> DiskSpool::push(Records& records) {
   });
   next_seq_ = seq;
   bytes_ += added;
-  records.clear();
+  held_back_.erase(held_back_.begin(), held_back_.begin() + ptrdiff_t(durable));
   has_data_.notify_all();
   if (!positions.empty() && on_source_durable_) on_source_durable_(positions);
 }
@@ -185,7 +198,7 @@ awaitable<size_t> DiskSpool::read_more(Batch& batch, const BatchLimits& limits) 
 awaitable<bool> DiskSpool::pop(Batch& batch, const BatchLimits& limits) {
   batch.clear();
   while (read_seq_ >= next_seq_) {
-    if (closed_) co_return false;
+    if (closed_) co_return take_held_back(batch);
     co_await has_data_.wait();
   }
   flush_requested_ = false;
@@ -198,8 +211,22 @@ awaitable<bool> DiskSpool::pop(Batch& batch, const BatchLimits& limits) {
   co_return true;
 }
 
+// The source ended after records that carry no position: they are committed straight from memory, as the
+// in-memory queue would (the spool sequence does not move).
+bool DiskSpool::take_held_back(Batch& batch) {
+  if (held_back_.empty()) return false;
+  for (auto& r : held_back_) {
+    batch.bytes += r.bytes();
+    (r.rejected ? batch.rejected : batch.records).push_back(std::move(r));
+  }
+  held_back_.clear();
+  batch_first_ = batch_end_ = read_seq_;
+  batch_encoded_bytes_ = 0;
+  return true;
+}
+
 void DiskSpool::commit_state(const Batch& batch, state::WriteBatch& txn) {
-  if (batch.size() == 0) return;
+  if (batch.size() == 0 || batch_end_ == batch_first_) return;
   txn.put(state::Family::spool, state::scoped_key(pipeline_, "committed_next"), std::to_string(batch_end_));
   txn.remove_range(state::Family::spool, record_key(batch_first_), record_key(batch_end_));
   // Room is released now: a push that reserves it waits for its own synchronous write anyway.

@@ -35,7 +35,7 @@ class DiskSpool final : public Channel {
   void commit_state(const Batch& batch, state::WriteBatch& txn) override;
   void close() override;
   void flush() override;
-  uint64_t size() const override { return next_seq_ - committed_next_; }
+  uint64_t size() const override { return next_seq_ - committed_next_ + held_back_.size(); }
   uint64_t bytes() const override { return bytes_; }
   void update_gauges();
 
@@ -45,6 +45,7 @@ class DiskSpool final : public Channel {
  private:
   boost::asio::awaitable<size_t> read_more(Batch& batch, const BatchLimits& limits);
   std::string record_key(uint64_t seq) const;
+  bool take_held_back(Batch& batch);
 
   boost::asio::any_io_executor blocking_;
   state::StateStore& store_;
@@ -58,6 +59,7 @@ class DiskSpool final : public Channel {
   uint64_t committed_next_ = 0;  // first sequence not yet committed by the sink
   uint64_t bytes_ = 0;           // encoded bytes of uncommitted records
   uint64_t batch_first_ = 0, batch_end_ = 0, batch_encoded_bytes_ = 0;
+  Records held_back_;  // pushed, but after the last point the source can resume from: not yet spooled
   bool closed_ = false;
   bool flush_requested_ = false;
   Notifier has_data_, has_room_;

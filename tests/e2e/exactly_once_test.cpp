@@ -76,6 +76,8 @@ TEST_CASE("generate to gzip file with policy buffer survives 10 SIGKILLs exactly
 }
 
 TEST_CASE("a directory of JSONL, gzip and CSV files survives 10 SIGKILLs exactly once, bad lines dead-lettered once", "[e2e]") {
+  const std::string policy = GENERATE(as<std::string>{}, "throttle", "buffer");
+  INFO("policy: " << policy);
   TempDir dir;
   write_daemon_file(dir);
   // 24 files of 10k records each, in four shapes, ids globally unique; every 5000th JSONL line is malformed.
@@ -100,8 +102,9 @@ TEST_CASE("a directory of JSONL, gzip and CSV files survives 10 SIGKILLs exactly
   write_file(dir / "pipelines/files.yaml",
              "source: { type: file, path: " + (dir / "in") + ", watch: false, rate_limit: { rate: 25000, burst: 2000 } }\n"
              "dead_letter: { path: " + (dir / "dead") + " }\n"
+             "queue: { policy: " + policy + " }\n"
              "sink: { type: file, path: " + (dir / "out") + ", format: jsonl, batch: { max_records: 2000, max_wait: 50ms } }\n");
-  run_with_kills(dir, 10, 150ms, 800ms, 3);
+  run_with_kills(dir, 10, 150ms, 800ms, policy == "buffer" ? 4 : 3);
   require_ids_exactly_once(finished_part_lines(dir / "out"), "id", id);
   auto dead = finished_part_lines(dir / "dead");
   REQUIRE(dead.size() == bad);

@@ -187,3 +187,25 @@ TEST_CASE("time to overflow is infinite while the queue drains", "[queue]") {
   CHECK(std::isinf(time_to_overflow(100, 50, 10, 20)));
   CHECK(time_to_overflow(100, 50, 20, 10) == Approx(5.0));
 }
+
+TEST_CASE("a batch does not end while another partition's records still lack their position", "[queue]") {
+  Fixture f;
+  f.partitions = {"a", "b"};
+  auto q = f.queue(100, 1 << 20, Policy::throttle);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 4, 10, false);
+    rs[0].partition = 0;
+    rs[1].partition = 1;  // b, no position yet
+    rs[2].partition = 0;
+    rs[2].position = "a3";  // a can resume here, b cannot
+    rs[3].partition = 1;
+    rs[3].position = "b4";
+    co_await q.push(rs);
+    Batch b;
+    bool got = co_await q.pop(b, limits(3));
+    REQUIRE(got);
+    CHECK(b.records.size() == 4);  // past the limit of 3 until b has its position too
+    CHECK(b.checkpoint.at("a") == "a3");
+    CHECK(b.checkpoint.at("b") == "b4");
+  });
+}
