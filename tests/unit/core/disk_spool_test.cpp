@@ -144,6 +144,7 @@ TEST_CASE("records after the source's last resumable position wait in memory unt
     co_await s->push(rs);  // 0..5 spooled with position 6; 6..9 held back
     CHECK(f.store->get(state::Family::checkpoints, state::scoped_key("pipe", "p")) == "6");
     CHECK(s->size() == 10);
+    CHECK(f.spool(1 << 20)->size() == 6);  // what a crash now would find on disk
     rs = make(10, 2);  // completes the held-back records
     co_await s->push(rs);
     CHECK(f.store->get(state::Family::checkpoints, state::scoped_key("pipe", "p")) == "12");
