@@ -103,15 +103,33 @@ bool BoundedQueue::take(Batch& batch, const BatchLimits& limits, ResumeTracker& 
     records_.pop_front();
     ++taken_;
     took = true;
+    if (tracker.at_resume_point()) mark_resume_point(batch);
   }
   apply_dropped_positions(batch, tracker);
+  if (tracker.at_resume_point()) mark_resume_point(batch);
   // Service is counted at commit (commit_state), where it really happens.
   if (took) has_room_.notify_all();
   return took;
 }
 
+void BoundedQueue::mark_resume_point(const Batch& batch) {
+  resume_point_.records = batch.records.size();
+  resume_point_.rejected = batch.rejected.size();
+  resume_point_.bytes = batch.bytes;
+  resume_point_.checkpoint = batch.checkpoint;
+}
+
+void BoundedQueue::discard_unresumable_tail(Batch& batch) {
+  if (batch.records.size() == resume_point_.records && batch.rejected.size() == resume_point_.rejected) return;
+  batch.records.resize(resume_point_.records);
+  batch.rejected.resize(resume_point_.rejected);
+  batch.bytes = resume_point_.bytes;
+  batch.checkpoint = resume_point_.checkpoint;
+}
+
 awaitable<bool> BoundedQueue::pop(Batch& batch, const BatchLimits& limits) {
   batch.clear();
+  resume_point_ = {};
   ResumeTracker tracker;
   while (records_.empty()) {
     if (closed_) co_return false;
@@ -123,7 +141,12 @@ awaitable<bool> BoundedQueue::pop(Batch& batch, const BatchLimits& limits) {
   for (;;) {
     bool full = batch.size() >= limits.max_records || batch.bytes >= limits.max_bytes;
     if (tracker.at_resume_point() && (full || closed_ || flush_requested_)) break;
-    if (closed_ && records_.empty()) break;  // the source ended without a resumable position: commit what it gave
+    if (closed_ && records_.empty()) {
+      // The source stopped in the middle of a group (a throttled push or a rate-limited chunk cancelled part
+      // way): what follows the last resume point is not committed, and the next start reads it again.
+      discard_unresumable_tail(batch);
+      break;
+    }
     if (records_.empty()) {
       bool notified = co_await has_data_.wait_until(deadline);
       if (!notified && tracker.at_resume_point()) break;

@@ -38,6 +38,8 @@ class BoundedQueue final : public Channel {
   void admit(Record&& r);
   void drop(Record& r, const char* reason, uint64_t after);
   void apply_dropped_positions(Batch& batch, ResumeTracker& tracker);
+  void mark_resume_point(const Batch& batch);
+  void discard_unresumable_tail(Batch& batch);
   bool take(Batch& batch, const BatchLimits& limits, ResumeTracker& tracker);
 
   uint64_t max_records_, max_bytes_;
@@ -55,6 +57,12 @@ class BoundedQueue final : public Channel {
   };
   std::deque<DroppedPosition> dropped_positions_;
   uint64_t admitted_ = 0, taken_ = 0;
+  // The batch being filled, as it stood at its last resume point.
+  struct {
+    size_t records = 0, rejected = 0;
+    uint64_t bytes = 0;
+    Checkpoint checkpoint;
+  } resume_point_;
   uint64_t bytes_ = 0;
   bool closed_ = false;
   bool flush_requested_ = false;

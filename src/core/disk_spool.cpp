@@ -198,7 +198,12 @@ awaitable<size_t> DiskSpool::read_more(Batch& batch, const BatchLimits& limits) 
 awaitable<bool> DiskSpool::pop(Batch& batch, const BatchLimits& limits) {
   batch.clear();
   while (read_seq_ >= next_seq_) {
-    if (closed_) co_return take_held_back(batch);
+    if (closed_) {
+      // The source stopped in the middle of a group: held-back records were never acknowledged and the next
+      // start reads them again, so they are dropped rather than committed.
+      held_back_.clear();
+      co_return false;
+    }
     co_await has_data_.wait();
   }
   flush_requested_ = false;
@@ -211,22 +216,8 @@ awaitable<bool> DiskSpool::pop(Batch& batch, const BatchLimits& limits) {
   co_return true;
 }
 
-// The source ended after records that carry no position: they are committed straight from memory, as the
-// in-memory queue would (the spool sequence does not move).
-bool DiskSpool::take_held_back(Batch& batch) {
-  if (held_back_.empty()) return false;
-  for (auto& r : held_back_) {
-    batch.bytes += r.bytes();
-    (r.rejected ? batch.rejected : batch.records).push_back(std::move(r));
-  }
-  held_back_.clear();
-  batch_first_ = batch_end_ = read_seq_;
-  batch_encoded_bytes_ = 0;
-  return true;
-}
-
 void DiskSpool::commit_state(const Batch& batch, state::WriteBatch& txn) {
-  if (batch.size() == 0 || batch_end_ == batch_first_) return;
+  if (batch.size() == 0) return;
   txn.put(state::Family::spool, state::scoped_key(pipeline_, "committed_next"), std::to_string(batch_end_));
   txn.remove_range(state::Family::spool, record_key(batch_first_), record_key(batch_end_));
   // Room is released now: a push that reserves it waits for its own synchronous write anyway.

@@ -45,7 +45,6 @@ class DiskSpool final : public Channel {
  private:
   boost::asio::awaitable<size_t> read_more(Batch& batch, const BatchLimits& limits);
   std::string record_key(uint64_t seq) const;
-  bool take_held_back(Batch& batch);
 
   boost::asio::any_io_executor blocking_;
   state::StateStore& store_;

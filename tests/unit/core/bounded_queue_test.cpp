@@ -209,3 +209,21 @@ TEST_CASE("a batch does not end while another partition's records still lack the
     CHECK(b.checkpoint.at("b") == "b4");
   });
 }
+
+TEST_CASE("a source stopped in the middle of a group: the tail after the last resume point is not committed", "[queue]") {
+  Fixture f;
+  auto q = f.queue(100, 1 << 20, Policy::throttle);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 7, 10, false);
+    rs[3].position = "4";  // records 4..6 belong to a group whose positioned end never arrived
+    co_await q.push(rs);
+    q.close();
+    Batch b;
+    bool got = co_await q.pop(b, limits(100));
+    REQUIRE(got);
+    CHECK(b.records.size() == 4);
+    CHECK(b.checkpoint.at("p") == "4");
+    got = co_await q.pop(b, limits(100));
+    CHECK_FALSE(got);
+  });
+}
