@@ -1,29 +1,41 @@
 #include "sources/generate/arrivals.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 namespace sluice::sources::generate {
 
 namespace {
+// splitmix64 (Steele, Lea, Flood): a Weyl sequence through a strong 64-bit finalizer. Each output is a
+// good hash of the state, which is what lets nearby (seed, counter) pairs give unrelated streams.
 uint64_t splitmix64(uint64_t& x) {
   uint64_t z = (x += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
+
+double wrap_hour(double hour) {
+  double h = std::fmod(hour, 24.0);
+  return h < 0 ? h + 24.0 : h;  // fmod keeps the sign; a start time before 1970 gives a negative hour
+}
 }  // namespace
 
+// The exact mixing is part of the checkpoint format in effect: changing it would make a resumed generator
+// continue a different stream from the one it started, so keep it as is.
 Rng::Rng(uint64_t seed, uint64_t counter) {
   uint64_t s = seed;
-  state_ = splitmix64(s) ^ (counter * 0xD1B54A32D192ED03ull);
+  state_ = splitmix64(s) ^ (counter * 0xD1B54A32D192ED03ull);  // odd multiplier: distinct counters, distinct states
   splitmix64(state_);
 }
 
 uint64_t Rng::next_u64() { return splitmix64(state_); }
 
+// The top 53 bits, shifted up by one step: (0, 1] rather than [0, 1), so log() never sees 0.
 double Rng::uniform01() { return (double(next_u64() >> 11) + 1.0) * 0x1.0p-53; }
 
+// Inversion: if U is uniform on (0, 1], -ln(U)/rate is exponential with mean 1/rate.
 double Rng::exponential(double rate) { return -std::log(uniform01()) / rate; }
 
 double RateProfile::rate_at(double hour) const {
@@ -49,16 +61,25 @@ std::optional<std::string> RateProfile::validate() const {
     auto [h, r] = points[i];
     if (!(h >= 0 && h < 24)) return "hour " + std::to_string(h) + " is outside [0, 24)";
     if (!(r >= 0) || !std::isfinite(r)) return "rate at hour " + std::to_string(h) + " must be a number >= 0";
-    if (i > 0 && h <= points[i - 1].first) return "hours must be listed in increasing order without repeats";
+    if (i > 0 && h == points[i - 1].first) return "hour " + std::to_string(h) + " is listed twice";
+    if (i > 0 && h < points[i - 1].first) return "hours must be listed in increasing order";
   }
+  // Thinning against a peak rate of 0 would never accept a candidate: the generator would hang.
   if (max_rate() <= 0) return "every rate is 0";
   return std::nullopt;
 }
 
 ArrivalProcess::ArrivalProcess(ArrivalKind kind, double rate, RateProfile profile, double start_hour_of_day)
-    : kind_(kind), rate_(rate), profile_(std::move(profile)), start_hour_(start_hour_of_day), max_rate_(profile_.max_rate()) {
-  if (kind_ != ArrivalKind::nhpp && !(rate_ > 0)) throw std::invalid_argument("arrival rate must be above 0");
-  if (kind_ == ArrivalKind::nhpp && profile_.validate()) throw std::invalid_argument("invalid profile: " + *profile_.validate());
+    : kind_(kind),
+      rate_(rate),
+      profile_(std::move(profile)),
+      start_hour_(wrap_hour(start_hour_of_day)),
+      max_rate_(profile_.max_rate()) {
+  if (kind_ == ArrivalKind::nhpp) {
+    if (auto err = profile_.validate()) throw std::invalid_argument("invalid nhpp profile: " + *err);
+  } else if (!(rate_ > 0) || !std::isfinite(rate_)) {
+    throw std::invalid_argument("arrival rate must be a number above 0");
+  }
 }
 
 double ArrivalProcess::next_gap(double t, Rng& rng) const {
@@ -66,16 +87,19 @@ double ArrivalProcess::next_gap(double t, Rng& rng) const {
     case ArrivalKind::constant: return 1.0 / rate_;
     case ArrivalKind::poisson: return rng.exponential(rate_);
     case ArrivalKind::nhpp: {
-      // Lewis–Shedler thinning: candidates at the peak rate, each kept with probability λ(t)/λmax.
+      // Lewis–Shedler thinning: candidates from a homogeneous process at the peak rate, each kept with
+      // probability λ(s)/λmax, form exactly the process with rate λ(s). Starting from t is valid because
+      // the process is memoryless, and the draws depend only on this record's Rng.
       double s = t;
       for (;;) {
         s += rng.exponential(max_rate_);
         double hour = std::fmod(start_hour_ + s / 3600.0, 24.0);
+        // uniform01() > 0, so an hour with rate 0 never accepts.
         if (rng.uniform01() * max_rate_ <= profile_.rate_at(hour)) return s - t;
       }
     }
   }
-  return 1.0 / rate_;
+  return 1.0 / rate_;  // unreachable: every kind returns above
 }
 
 }  // namespace sluice::sources::generate
