@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 
 const config::Schema<HttpOptions>& HttpOptions::schema() {
   static const config::Schema<HttpOptions> s{
-      "http", {opt(&HttpOptions::listen, "listen", "address:port of the /metrics /healthz /readyz /status listener")}};
+      "http", {opt(&HttpOptions::listen, "listen", "address:port for the /metrics /healthz /readyz /status listener (declared; not served by this version yet)")}};
   return s;
 }
 

@@ -160,6 +160,8 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     dl.path = cfg.dead_letter.path.empty() ? (std::filesystem::path(p.env_.state_dir) / "dead_letter" / p.name()).string()
                                            : cfg.dead_letter.path;
     dl.format = sinks::file::Format::jsonl;
+    // A prefix of its own: dead_letter.path may be the sink's own directory.
+    dl.prefix = p.name() + ".dead_letter";
     dead_letter = std::make_unique<sinks::file::FileSink>(dl);
     co_await dead_letter->open(dead_letter_ctx);
 
@@ -224,7 +226,8 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     p.stats_.last_commit_unix_ms = unix_ms_now();
     if (batch.max_event_time_ms > p.stats_.last_event_time_ms) p.stats_.last_event_time_ms = batch.max_event_time_ms;
     co_await sink->committed();
-    if (!batch.rejected.empty()) co_await dead_letter->committed();
+    // Every commit, not only those with rejects, so that dead-letter parts roll by age and become visible.
+    co_await dead_letter->committed();
     if (queue && !batch.checkpoint.empty()) source->on_committed(batch.checkpoint);
   }
 

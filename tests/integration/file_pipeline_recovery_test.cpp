@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "support/test_support.hpp"
@@ -149,4 +150,46 @@ TEST_CASE("two daemons cannot share a state_dir; the second names the first's pi
         std::string::npos);
   first.signal(SIGTERM);
   REQUIRE(first.wait(30s) == 0);
+}
+
+TEST_CASE("an overlong JSONL line is dead-lettered once and later line numbers stay right", "[integration][file_source]") {
+  TempDir dir;
+  write_daemon_file(dir);
+  // The long line spans several 1 MiB reads, so its end arrives chunks after its start.
+  std::string text = "{\"id\":0}\n{\"big\":\"" + std::string(3 << 20, 'x') + "\"}\n{\"id\":1}\n{oops\n{\"id\":2}\n";
+  write_file(dir / "in/data.jsonl", text);
+  write_file(dir / "pipelines/files.yaml",
+             "source: { type: file, path: " + (dir / "in") + ", watch: false, max_line_bytes: 64KiB }\n"
+             "dead_letter: { path: " + (dir / "dead") + " }\n"
+             "sink: { type: file, path: " + (dir / "out") + " }\n");
+  REQUIRE(run_sluiced({"run", "--config", dir / "sluice.yaml", "--once"}, dir / "sluiced.log") == 0);
+  require_ids_exactly_once(finished_part_lines(dir / "out"), "id", 3);
+  auto dead = finished_part_lines(dir / "dead");
+  INFO(read_file(dir / "sluiced.log"));
+  REQUIRE(dead.size() == 2);
+  CHECK(dead[0].find("\"line\":2,\"reason\":\"line longer than max_line_bytes") != std::string::npos);
+  CHECK(dead[0].size() < 2000);
+  CHECK(dead[1].find("\"line\":4,") != std::string::npos);
+}
+
+TEST_CASE("pipelines whose names share a prefix share a sink directory safely across a crash", "[integration][crash]") {
+  TempDir dir;
+  write_daemon_file(dir);
+  for (const char* name : {"orders", "orders-eu"})
+    write_file(dir / (std::string("pipelines/") + name + ".yaml"),
+               "source: { type: generate, count: 20000, seed: 1 }\n"
+               "sink: { type: file, path: " + (dir / "out") + ", batch: { max_records: 1000, max_wait: 10ms } }\n");
+  REQUIRE(run_sluiced({"run", "--config", dir / "sluice.yaml", "--once"}, dir / "sluiced.log", 2min,
+                      {"SLUICE_CRASH_AT=commit.after_state_write:9"}) == 86);
+  REQUIRE(in_progress_parts(dir / "out").size() == 2);  // both had committed data in progress
+  REQUIRE(run_sluiced({"run", "--config", dir / "sluice.yaml", "--once"}, dir / "sluiced.log") == 0);
+  std::vector<std::string> orders, orders_eu;
+  for (const auto& e : fs::directory_iterator(dir / "out")) {
+    std::string name = e.path().filename().string();
+    std::string text = read_file(e.path().string());
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) (name.starts_with("orders-eu-") ? orders_eu : orders).push_back(line);
+  }
+  require_ids_exactly_once(orders, "seq", 20000);
+  require_ids_exactly_once(orders_eu, "seq", 20000);
 }

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 
@@ -67,6 +68,11 @@ void append_value_as_csv_field(std::string& out, const json::value* v) {
   if (v->is_string()) {
     const auto& s = v->get_string();
     formats::append_csv_field(out, std::string_view(s.data(), s.size()));
+  } else if (v->is_double()) {
+    // Shortest text that reads back to the same double ("2.5", not Boost.JSON's "2.5E0").
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v->get_double());
+    out.append(buf, end);
   } else {
     formats::append_csv_field(out, json::serialize(*v));
   }
@@ -87,6 +93,16 @@ std::string FileSink::final_name(uint64_t number) const {
   char digits[24];
   std::snprintf(digits, sizeof digits, "%010llu", static_cast<unsigned long long>(number));
   return (options_.prefix.empty() ? ctx_->pipeline() : options_.prefix) + "-" + digits + ext_;
+}
+
+// Exactly ".<prefix>-<10 digits><ext>.inprogress": another pipeline whose prefix merely starts with ours
+// ("orders" and "orders-eu") shares the directory safely.
+bool FileSink::is_own_temp_name(std::string_view name) const {
+  std::string head = "." + (options_.prefix.empty() ? ctx_->pipeline() : options_.prefix) + "-";
+  std::string tail = ext_ + ".inprogress";
+  if (name.size() != head.size() + 10 + tail.size() || !name.starts_with(head) || !name.ends_with(tail)) return false;
+  std::string_view digits = name.substr(head.size(), 10);
+  return std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Hidden and without the final extension, so globs and readers of finished parts never match it.
@@ -149,8 +165,7 @@ void FileSink::recover_files() {
   }
   for (const auto& entry : fs::directory_iterator(options_.path)) {
     std::string name = entry.path().filename().string();
-    std::string mine = "." + (options_.prefix.empty() ? ctx_->pipeline() : options_.prefix) + "-";
-    if (name.rfind(mine, 0) != 0 || !name.ends_with(".inprogress")) continue;
+    if (!is_own_temp_name(name)) continue;
     bool listed = false;
     for (const auto& p : parts_) listed |= name == "." + p.name + ".inprogress";
     if (!listed) {
@@ -311,6 +326,7 @@ void FileSink::seal_open_part() {
 }
 
 awaitable<void> FileSink::committed() {
+  if (parts_.empty()) co_return;  // nothing to roll or finish: no trip to the blocking pool
   co_await core::run_blocking(ctx_->blocking_executor(), [&] {
     if (has_open_part()) {
       const Part& p = parts_.back();

@@ -37,6 +37,7 @@ class FileSink final : public core::Sink {
  private:
   std::string final_name(uint64_t number) const;
   std::string temp_path(const Part& p) const;
+  bool is_own_temp_name(std::string_view name) const;
   std::string final_path(const Part& p) const;
   void save(state::WriteBatch& txn) const;
   void load();

@@ -80,6 +80,7 @@ struct TailedFile {
   uint64_t fingerprint = 0;
   bool abandoned = false;    // corrupt compressed data: nothing more can be read
   bool csv_header_read = false;
+  bool skipping_long_line = false;
   std::vector<std::string> header;
   std::string buffer;
   std::string compressed;    // gzip: the chunk read from fd, before decompression
@@ -92,9 +93,11 @@ struct TailedFile {
     if (fd >= 0) ::close(fd);
   }
 
+  // "offset line fp_len fingerprint [skip]": skip marks that the line starting at offset was dead-lettered
+  // as too long already, so a restart skips it instead of reporting it twice.
   std::string position() const {
     return std::to_string(abandoned ? UINT64_MAX : offset) + " " + std::to_string(line) + " " + std::to_string(fp_len) + " " +
-           std::to_string(fingerprint);
+           std::to_string(fingerprint) + (skipping_long_line ? " skip" : "");
   }
 };
 
@@ -103,13 +106,17 @@ namespace {
 struct SavedPosition {
   uint64_t offset, line, fingerprint;
   uint32_t fp_len;
+  bool skipping_long_line;
 };
 
 std::optional<SavedPosition> parse_position(const std::string& text) {
   SavedPosition p{};
   unsigned long long o, l, f;
   unsigned fl;
-  if (std::sscanf(text.c_str(), "%llu %llu %u %llu", &o, &l, &fl, &f) != 4) return std::nullopt;
+  char skip[8] = {};
+  int n = std::sscanf(text.c_str(), "%llu %llu %u %llu %7s", &o, &l, &fl, &f, skip);
+  if (n < 4) return std::nullopt;
+  p.skipping_long_line = n == 5 && std::string_view(skip) == "skip";
   p.offset = o;
   p.line = l;
   p.fp_len = fl;
@@ -204,6 +211,7 @@ void FileSource::track(core::SourceContext& ctx, const std::string& path, bool i
     } else {
       f->offset = saved->offset;
       f->line = saved->line;
+      f->skipping_long_line = saved->skipping_long_line;
       f->fp_len = saved->fp_len;
       f->fingerprint = saved->fingerprint;
     }
@@ -323,21 +331,36 @@ bool FileSource::read_chunk(TailedFile& f, core::Records& out, bool at_end_is_fi
     std::string_view rest = std::string_view(f.buffer).substr(pos);
     if (f.kind == Kind::jsonl) {
       size_t nl = rest.find('\n');
-      if (nl == std::string_view::npos) {
-        if (rest.size() > options_.max_line_bytes.bytes) {
-          append_dead_letter(out, f, f.line + 1, "line longer than max_line_bytes", rest.substr(0, 1024));
-          nl = rest.size();
-        } else if (!final_chunk) {
+      if (f.skipping_long_line) {
+        // The rest of a line already dead-lettered as too long: discard it up to its end.
+        if (nl == std::string_view::npos && !final_chunk) {
+          pos = f.buffer.size();
+          f.consumed = pos;
           break;
-        } else {
-          nl = rest.size();
         }
+        f.skipping_long_line = false;
+        pos += nl == std::string_view::npos ? rest.size() : nl + 1;
+        f.offset = f.stream_pos + pos;
+        continue;
+      }
+      if (nl == std::string_view::npos) {
+        if (rest.size() > options_.max_line_bytes.bytes && !final_chunk) {
+          // Dead-letter it once, with its first bytes, and skip the rest as it arrives. The offset stays at the
+          // line's start until its end is read; the position's skip mark keeps a restart from reporting it again.
+          append_dead_letter(out, f, ++f.line, "line longer than max_line_bytes (first 1024 bytes kept)", rest.substr(0, 1024));
+          f.skipping_long_line = true;
+          pos = f.buffer.size();
+          f.consumed = pos;
+          break;
+        }
+        if (!final_chunk) break;
+        nl = rest.size();
       }
       std::string_view line = formats::trim_line(rest.substr(0, nl));
       ++f.line;
       if (!line.empty()) {
         if (line.size() > options_.max_line_bytes.bytes) {
-          append_dead_letter(out, f, f.line, "line longer than max_line_bytes", line.substr(0, 1024));
+          append_dead_letter(out, f, f.line, "line longer than max_line_bytes (first 1024 bytes kept)", line.substr(0, 1024));
         } else if (auto err = f.checker.check_object(line)) {
           append_dead_letter(out, f, f.line, *err, line);
         } else {
