@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "formats/json_check.hpp"
+#include "formats/timestamp.hpp"
 
 namespace sluice::core {
 namespace {
@@ -19,14 +20,7 @@ class JsonLineFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     std::string line = "{\"ts\":\"";
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
-    std::time_t secs = std::time_t(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char ts[64];
-    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                  tm.tm_min, tm.tm_sec, static_cast<long long>(ms % 1000));
-    line += ts;
+    formats::append_iso8601_ms(line, std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count());
     line += "\",\"level\":\"";
     auto level = spdlog::level::to_string_view(msg.level);
     line.append(level.data(), level.size());

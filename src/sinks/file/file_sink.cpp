@@ -89,16 +89,18 @@ FileSink::~FileSink() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+const std::string& FileSink::part_prefix() const { return options_.prefix.empty() ? ctx_->pipeline() : options_.prefix; }
+
 std::string FileSink::final_name(uint64_t number) const {
   char digits[24];
   std::snprintf(digits, sizeof digits, "%010llu", static_cast<unsigned long long>(number));
-  return (options_.prefix.empty() ? ctx_->pipeline() : options_.prefix) + "-" + digits + ext_;
+  return part_prefix() + "-" + digits + ext_;
 }
 
 // Exactly ".<prefix>-<10 digits><ext>.inprogress": another pipeline whose prefix merely starts with ours
 // ("orders" and "orders-eu") shares the directory safely.
 bool FileSink::is_own_temp_name(std::string_view name) const {
-  std::string head = "." + (options_.prefix.empty() ? ctx_->pipeline() : options_.prefix) + "-";
+  std::string head = "." + part_prefix() + "-";
   std::string tail = ext_ + ".inprogress";
   if (name.size() != head.size() + 10 + tail.size() || !name.starts_with(head) || !name.ends_with(tail)) return false;
   std::string_view digits = name.substr(head.size(), 10);

@@ -35,6 +35,7 @@ class FileSink final : public core::Sink {
   };
 
  private:
+  const std::string& part_prefix() const;
   std::string final_name(uint64_t number) const;
   std::string temp_path(const Part& p) const;
   bool is_own_temp_name(std::string_view name) const;

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/async.hpp"
+#include "formats/timestamp.hpp"
 
 namespace sluice::sources::generate {
 using config::opt;
@@ -41,7 +42,7 @@ const config::Schema<GenerateOptions>& GenerateOptions::schema() {
         }
         if (o.arrival == ArrivalKind::nhpp && node.find("rate"))
           ctx.error(mark_of("rate"), "rate is not used with arrival: nhpp; the profile sets the rate");
-        if (o.start_time != "now" && !parse_rfc3339_ms(o.start_time))
+        if (o.start_time != "now" && !formats::parse_rfc3339_ms(o.start_time))
           ctx.error(mark_of("start_time"), "invalid start_time '" + o.start_time + "': use RFC 3339 (2026-01-02T03:04:05Z) or now");
       }};
   return s;
@@ -53,20 +54,10 @@ constexpr const char* kPartition = "generate";
 constexpr size_t kChunk = 1024;
 constexpr uint64_t kPayloadStream = 0x9E3779B97F4A7C15ull;  // a different counter stream from the arrivals'
 
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = unsigned(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + int64_t(doe) - 719468;
-}
-
-void append_digits(std::string& out, int64_t v, int width) {
+void append_integer(std::string& out, uint64_t v) {
   char buf[24];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  for (int pad = width - int(p - buf); pad > 0; --pad) out.push_back('0');
-  out.append(buf, p);
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
 }
 
 struct Position {
@@ -91,67 +82,6 @@ std::string format_position(const Position& p) {
 
 }  // namespace
 
-void append_iso8601_ms(std::string& out, int64_t unix_ms) {
-  int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : (unix_ms - 86399999) / 86400000;
-  int64_t ms_of_day = unix_ms - days * 86400000;
-  // civil_from_days (H. Hinnant's algorithm)
-  int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = unsigned(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = int64_t(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  append_digits(out, y, 4);
-  out.push_back('-');
-  append_digits(out, m, 2);
-  out.push_back('-');
-  append_digits(out, d, 2);
-  out.push_back('T');
-  append_digits(out, ms_of_day / 3600000, 2);
-  out.push_back(':');
-  append_digits(out, ms_of_day / 60000 % 60, 2);
-  out.push_back(':');
-  append_digits(out, ms_of_day / 1000 % 60, 2);
-  out.push_back('.');
-  append_digits(out, ms_of_day % 1000, 3);
-  out.push_back('Z');
-}
-
-std::optional<int64_t> parse_rfc3339_ms(std::string_view t) {
-  int y, mo, d, h, mi, s;
-  if (t.size() < 20) return std::nullopt;
-  std::string text(t);
-  char sep;
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &s, &consumed) != 7 || consumed != 19)
-    return std::nullopt;
-  if ((sep != 'T' && sep != 't' && sep != ' ') || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-    return std::nullopt;
-  size_t i = 19;
-  int64_t frac_ms = 0;
-  if (i < t.size() && t[i] == '.') {
-    int64_t scale = 100;
-    for (++i; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i, scale /= 10) frac_ms += (t[i] - '0') * scale;
-  }
-  int64_t offset_min = 0;
-  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
-    ++i;
-  } else if (i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && t[i + 3] == ':') {
-    int oh = std::atoi(text.substr(i + 1, 2).c_str()), om = std::atoi(text.substr(i + 4, 2).c_str());
-    offset_min = (t[i] == '+' ? 1 : -1) * (oh * 60 + om);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != t.size()) return std::nullopt;
-  int64_t days = days_from_civil(y, unsigned(mo), unsigned(d));
-  return ((days * 24 + h) * 60 + mi - offset_min) * 60000 + int64_t(s) * 1000 + frac_ms;
-}
-
 GenerateSource::GenerateSource(const GenerateOptions& options) : options_(options) {}
 
 void GenerateSource::render(uint64_t seq, int64_t event_ms, std::string& out) const {
@@ -159,11 +89,11 @@ void GenerateSource::render(uint64_t seq, int64_t event_ms, std::string& out) co
   Rng rng(options_.seed ^ kPayloadStream, seq);
   out.reserve(out.size() + 80 + options_.payload_bytes);
   out.append(R"({"seq":)");
-  append_digits(out, int64_t(seq), 1);
+  append_integer(out, seq);
   out.append(R"(,"ts":")");
-  append_iso8601_ms(out, event_ms);
+  formats::append_iso8601_ms(out, event_ms);
   out.append(R"(","key":"key-)");
-  append_digits(out, int64_t(rng.next_u64() % options_.keys), 1);
+  append_integer(out, rng.next_u64() % options_.keys);
   out.append(R"(","payload":")");
   for (uint64_t i = 0; i < options_.payload_bytes;) {
     uint64_t bits = rng.next_u64();
@@ -182,7 +112,7 @@ awaitable<void> GenerateSource::run(core::SourceContext& ctx) {
   } else {
     pos.start_ms = options_.start_time == "now"
                        ? std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()
-                       : *parse_rfc3339_ms(options_.start_time);
+                       : *formats::parse_rfc3339_ms(options_.start_time);
   }
   if (pos.next_seq > 0) ctx.log().info("generator resuming at seq {}", pos.next_seq);
 

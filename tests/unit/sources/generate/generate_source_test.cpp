@@ -1,5 +1,7 @@
 #include "sources/generate/generate_source.hpp"
 
+#include "formats/timestamp.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -93,12 +95,12 @@ TEST_CASE("the same seed gives the same records and a resumed generator continue
 }
 
 TEST_CASE("RFC 3339 timestamps parse with offsets and fractions and print back in UTC", "[generate]") {
-  CHECK(parse_rfc3339_ms("1970-01-01T00:00:00Z") == 0);
-  CHECK(parse_rfc3339_ms("2026-01-02T03:04:05.250Z") == 1767323045250);
-  CHECK(parse_rfc3339_ms("2026-01-02T04:04:05+01:00") == 1767323045000);
-  CHECK_FALSE(parse_rfc3339_ms("2026-13-02T03:04:05Z"));
-  CHECK_FALSE(parse_rfc3339_ms("yesterday"));
+  CHECK(formats::parse_rfc3339_ms("1970-01-01T00:00:00Z") == 0);
+  CHECK(formats::parse_rfc3339_ms("2026-01-02T03:04:05.250Z") == 1767323045250);
+  CHECK(formats::parse_rfc3339_ms("2026-01-02T04:04:05+01:00") == 1767323045000);
+  CHECK_FALSE(formats::parse_rfc3339_ms("2026-13-02T03:04:05Z"));
+  CHECK_FALSE(formats::parse_rfc3339_ms("yesterday"));
   std::string s;
-  append_iso8601_ms(s, 1767323045250);
+  formats::append_iso8601_ms(s, 1767323045250);
   CHECK(s == "2026-01-02T03:04:05.250Z");
 }

@@ -1,0 +1,15 @@
+#pragma once
+// Timestamps as records and logs carry them: RFC 3339 / ISO 8601 in UTC with milliseconds.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::formats {
+
+// Appends "2026-11-25T07:30:00.123Z".
+void append_iso8601_ms(std::string& out, int64_t unix_ms);
+// Parses RFC 3339 ("2026-01-02T03:04:05Z", "...+01:00", fractional seconds) to unix ms; nullopt if invalid.
+std::optional<int64_t> parse_rfc3339_ms(std::string_view text);
+
+}  // namespace sluice::formats
