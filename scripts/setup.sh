@@ -9,7 +9,7 @@ BUILD_PACKAGES=(
   librdkafka-dev libpq-dev librocksdb-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   prometheus-cpp-dev catch2 libsimdjson-dev libxxhash-dev libsystemd-dev zlib1g-dev
 )
-TEST_PACKAGES=( python3 procps util-linux time kcat postgresql-15 postgresql-client-15 )
+TEST_PACKAGES=( python3 procps util-linux time kcat postgresql-15 postgresql-client-15 prometheus curl systemd )
 RUNTIME_PACKAGES=(
   libboost-json1.81.0 libboost-program-options1.81.0 librdkafka1 libpq5 librocksdb7.8 libspdlog1.10
   libyaml-cpp0.7 libprometheus-cpp-core1.0 libsimdjson14 libxxhash0 libsystemd0 zlib1g ca-certificates

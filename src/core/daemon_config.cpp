@@ -5,6 +5,7 @@
 #include <map>
 
 #include "config/loader.hpp"
+#include "metrics/http_server.hpp"
 
 namespace sluice::core {
 using config::opt;
@@ -12,7 +13,19 @@ namespace fs = std::filesystem;
 
 const config::Schema<HttpOptions>& HttpOptions::schema() {
   static const config::Schema<HttpOptions> s{
-      "http", {opt(&HttpOptions::listen, "listen", "address:port for the /metrics /healthz /readyz /status listener (declared; not served by this version yet)")}};
+      "http",
+      {opt(&HttpOptions::listen, "listen",
+           "address:port of the listener for /metrics /healthz /readyz /status /tap; port 0 picks a free port (logged, and written to "
+           "<state_dir>/http.address); empty turns the listener off")},
+      [](const HttpOptions& h, const config::Value& node, config::Context& ctx) {
+        if (h.listen.empty()) return;
+        try {
+          metrics::parse_listen_address(h.listen);
+        } catch (const std::invalid_argument& e) {
+          const config::Value* v = node.find("listen");
+          ctx.error(v ? v->mark : node.mark, std::string("http.listen: ") + e.what());
+        }
+      }};
   return s;
 }
 

@@ -16,6 +16,7 @@
 #include "core/disk_spool.hpp"
 #include "core/logging.hpp"
 #include "core/notifier.hpp"
+#include "core/tap.hpp"
 #include "core/token_bucket.hpp"
 #include "sinks/file/file_sink.hpp"
 #include "state/state_store.hpp"
@@ -120,7 +121,12 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   spdlog::logger& log() override { return *p.log_; }
   asio::any_io_executor executor() override { return p.env_.executor; }
   asio::any_io_executor blocking_executor() override { return p.env_.blocking; }
+  prometheus::Registry& metrics() override { return *p.env_.metrics; }
   awaitable<void> push(Records& records) override {
+    auto& stats = *p.stats_;
+    for (const auto& r : records)
+      if (r.event_time_ms > stats.last_read_event_time_ms) stats.last_read_event_time_ms = r.event_time_ms;
+    if (p.tap_->active()) stats.tap_skipped += p.tap_->offer(records);
     if (!bucket) co_return co_await channel->push(records);
     // Admit at most `burst` records at a time so that the bucket's burst bounds what passes at once.
     size_t step = std::max<size_t>(1, size_t(bucket->burst()));
@@ -150,6 +156,7 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     spdlog::logger& log() override { return *r.p.log_; }
     asio::any_io_executor executor() override { return r.p.env_.executor; }
     asio::any_io_executor blocking_executor() override { return r.p.env_.blocking; }
+    prometheus::Registry& metrics() override { return *r.p.env_.metrics; }
   } dead_letter_ctx{*this};
 
   awaitable<void> open() {
@@ -178,11 +185,12 @@ struct Pipeline::Run final : SourceContext, SinkContext {
       });
     }
     for (const auto& [partition, position] : checkpoint_) partitions.id(partition);
+    if (p.stats_->committed_position.empty()) p.stats_->committed_position = checkpoint_;
 
     const auto& q = cfg.queue;
     if (q.policy == Policy::buffer) {
       auto s = std::make_unique<DiskSpool>(p.env_.executor, p.env_.blocking, *p.env_.store, p.name(), q.buffer.max_bytes.bytes,
-                                           partitions.names(), p.stats_,
+                                           partitions.names(), *p.stats_,
                                            [this](const Checkpoint& c) { source->on_committed(c); });
       co_await run_blocking(p.env_.blocking, [&] {
         s->recover();
@@ -191,7 +199,7 @@ struct Pipeline::Run final : SourceContext, SinkContext {
       spool = s.get();
       channel = std::move(s);
     } else {
-      auto b = std::make_unique<BoundedQueue>(p.env_.executor, q.max_records, q.max_bytes.bytes, q.policy, partitions.names(), p.stats_);
+      auto b = std::make_unique<BoundedQueue>(p.env_.executor, q.max_records, q.max_bytes.bytes, q.policy, partitions.names(), *p.stats_);
       b->set_scope(p.name());
       queue = b.get();
       channel = std::move(b);
@@ -208,7 +216,7 @@ struct Pipeline::Run final : SourceContext, SinkContext {
       Batch dl;
       dl.records = std::move(batch.rejected);
       co_await dead_letter->write(dl, txn);
-      p.stats_.rejected += dl.records.size();
+      p.stats_->rejected += dl.records.size();
       batch.rejected = std::move(dl.records);
     }
     if (!batch.records.empty()) co_await sink->write(batch, txn);
@@ -219,12 +227,15 @@ struct Pipeline::Run final : SourceContext, SinkContext {
       crash_point("commit.after_state_write");
       return 0;
     });
-    p.stats_.commit_latency.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    p.stats_.commits++;
-    p.stats_.records_out += batch.records.size();
-    p.stats_.bytes_out += batch.bytes;
-    p.stats_.last_commit_unix_ms = unix_ms_now();
-    if (batch.max_event_time_ms > p.stats_.last_event_time_ms) p.stats_.last_event_time_ms = batch.max_event_time_ms;
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    p.stats_->commit_latency.record(took);
+    p.stats_->commit_buckets.record(took);
+    for (const auto& [partition, position] : batch.checkpoint) p.stats_->committed_position[partition] = position;
+    p.stats_->commits++;
+    p.stats_->records_out += batch.records.size();
+    p.stats_->bytes_out += batch.bytes;
+    p.stats_->last_commit_unix_ms = unix_ms_now();
+    if (batch.max_event_time_ms > p.stats_->last_event_time_ms) p.stats_->last_event_time_ms = batch.max_event_time_ms;
     co_await sink->committed();
     // Every commit, not only those with rejects, so that dead-letter parts roll by age and become visible.
     co_await dead_letter->committed();
@@ -262,8 +273,13 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   }
 };
 
-Pipeline::Pipeline(PipelineConfig config, PipelineEnv env)
-    : config_(std::move(config)), env_(std::move(env)), log_(make_logger(config_.name)), wakeup_(std::make_unique<Wakeup>(env_.executor)) {}
+Pipeline::Pipeline(PipelineConfig config, PipelineEnv env, std::shared_ptr<PipelineStats> stats, std::shared_ptr<Tap> tap)
+    : config_(std::move(config)),
+      env_(std::move(env)),
+      log_(make_logger(config_.name)),
+      stats_(std::move(stats)),
+      tap_(std::move(tap)),
+      wakeup_(std::make_unique<Wakeup>(env_.executor)) {}
 
 Pipeline::~Pipeline() = default;
 
@@ -344,12 +360,13 @@ awaitable<void> Pipeline::run() {
       co_await run_attempt();
       state_ = stop_requested_ ? PipelineState::stopped : PipelineState::finished;
       log_->info("{}: {} records in, {} committed in {} commits (p50 {:.2f} ms, p99 {:.2f} ms), {} dead-lettered, {} dropped",
-                 state_name(state_), stats_.records_in, stats_.records_out, stats_.commits,
-                 stats_.commit_latency.quantile(0.5) * 1e3, stats_.commit_latency.quantile(0.99) * 1e3, stats_.rejected,
-                 stats_.dropped_total());
+                 state_name(state_), stats_->records_in, stats_->records_out, stats_->commits,
+                 stats_->commit_latency.quantile(0.5) * 1e3, stats_->commit_latency.quantile(0.99) * 1e3, stats_->rejected,
+                 stats_->dropped_total());
       co_return;
     } catch (const std::exception& e) {
-      stats_.last_error = e.what();
+      stats_->last_error = e.what();
+      stats_->last_error_unix_ms = unix_ms_now();
       log_->error("pipeline failed: {}", e.what());
     }
     if (env_.once || stop_requested_) {
@@ -368,7 +385,7 @@ awaitable<void> Pipeline::run() {
       state_ = PipelineState::stopped;
       co_return;
     }
-    stats_.restarts++;
+    stats_->restarts++;
   }
 }
 

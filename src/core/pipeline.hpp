@@ -10,6 +10,9 @@
 namespace spdlog {
 class logger;
 }
+namespace prometheus {
+class Registry;
+}
 namespace sluice::state {
 class StateStore;
 }
@@ -25,13 +28,18 @@ struct PipelineEnv {
   state::StateStore* store = nullptr;
   std::string state_dir;
   bool once = false;  // a failure is final instead of restarted, as a batch job's caller expects
+  prometheus::Registry* metrics = nullptr;
 };
 
 // One pipeline: source → queue → sink worker → commit, supervised: a failed run is torn down (nothing
 // uncommitted survives it) and restarted from the last commit with exponential backoff, 1 s doubling to 60 s.
+class Tap;
+
 class Pipeline {
  public:
-  Pipeline(PipelineConfig config, PipelineEnv env);
+  // stats and tap belong to the pipeline's name, not to this instance: a reload that replaces the instance
+  // hands them on, so counters do not reset and a tap reader keeps reading.
+  Pipeline(PipelineConfig config, PipelineEnv env, std::shared_ptr<PipelineStats> stats, std::shared_ptr<Tap> tap);
   ~Pipeline();
 
   // Runs until the source is exhausted and everything is committed, until stop() has drained it, or (with
@@ -45,7 +53,7 @@ class Pipeline {
   const std::string& name() const { return config_.name; }
   const PipelineConfig& config() const { return config_; }
   PipelineState state() const { return state_; }
-  const PipelineStats& stats() const { return stats_; }
+  const PipelineStats& stats() const { return *stats_; }
 
  private:
   struct Run;
@@ -54,7 +62,8 @@ class Pipeline {
   PipelineConfig config_;
   PipelineEnv env_;
   std::shared_ptr<spdlog::logger> log_;
-  PipelineStats stats_;
+  std::shared_ptr<PipelineStats> stats_;
+  std::shared_ptr<Tap> tap_;
   PipelineState state_ = PipelineState::starting;
   bool stop_requested_ = false;
   bool abort_requested_ = false;

@@ -192,17 +192,56 @@ PipelineConfig parse_pipeline(const config::Document& doc, const std::string& de
   return p;
 }
 
+namespace {
+
+// FNV-1a over the parsed tree (kinds, keys and values after ${...} substitution, with lengths so that no two
+// trees collide by concatenation): comments and formatting do not restart a pipeline on reload, while a
+// changed secret behind ${file:...} does. Stable across builds and runs, unlike std::hash, so /status can
+// show it.
+struct TreeHash {
+  uint64_t h = 14695981039346656037ull;
+  void bytes(std::string_view s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  }
+  void text(std::string_view s) {
+    bytes(std::to_string(s.size()));
+    bytes(":");
+    bytes(s);
+  }
+  void value(const config::Value& v) {
+    switch (v.kind) {
+      case config::Value::Kind::null: bytes("~"); break;
+      case config::Value::Kind::scalar:
+        bytes("s");
+        text(v.text);
+        break;
+      case config::Value::Kind::map:
+        bytes("{");
+        for (const auto& e : v.entries) {
+          text(e.key);
+          value(e.value);
+        }
+        bytes("}");
+        break;
+      case config::Value::Kind::seq:
+        bytes("[");
+        for (const auto& item : v.items) value(item);
+        bytes("]");
+        break;
+    }
+  }
+};
+
+}  // namespace
+
 PipelineConfig load_pipeline_file(const std::string& path) {
   config::Document doc = config::load_yaml_file(path);
   PipelineConfig p = parse_pipeline(doc, std::filesystem::path(path).stem().string());
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  // FNV-1a: stable across builds and runs, unlike std::hash, so /status and reloads can compare it.
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text.str()) h = (h ^ c) * 1099511628211ull;
+  TreeHash hash;
+  hash.text(p.name);
+  hash.value(doc.root);
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash.h));
   p.config_hash = hex;
   return p;
 }

@@ -76,7 +76,7 @@ struct PipelineConfig {
   DeadLetterOptions dead_letter;
 
   std::string file;         // where it was read from
-  std::string config_hash;  // of the file's text: what a reload compares
+  std::string config_hash;  // of the parsed file, after substitution: what a reload compares
   static const config::Schema<PipelineConfig>& schema();
 };
 

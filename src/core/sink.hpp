@@ -9,6 +9,9 @@
 namespace spdlog {
 class logger;
 }
+namespace prometheus {
+class Registry;
+}
 namespace sluice::state {
 class StateStore;
 class WriteBatch;
@@ -26,6 +29,8 @@ class SinkContext {
   virtual spdlog::logger& log() = 0;
   virtual boost::asio::any_io_executor executor() = 0;
   virtual boost::asio::any_io_executor blocking_executor() = 0;
+  // The daemon's Prometheus registry, for the sink's own series (label them with pipeline()).
+  virtual prometheus::Registry& metrics() = 0;
 };
 
 // The commit protocol: write() makes the batch's data durable and adds the sink's own bookkeeping to `txn`;

@@ -10,6 +10,9 @@
 namespace spdlog {
 class logger;
 }
+namespace prometheus {
+class Registry;
+}
 
 namespace sluice::core {
 
@@ -31,6 +34,9 @@ class SourceContext {
   virtual boost::asio::any_io_executor executor() = 0;
   // For blocking calls (file reads of unknown latency, decompression of big chunks), see core/async.hpp.
   virtual boost::asio::any_io_executor blocking_executor() = 0;
+  // The daemon's Prometheus registry, for the connector's own series (partition lag, requests by status):
+  // label them with pipeline(), keep label sets bounded, and remove them when the source goes away.
+  virtual prometheus::Registry& metrics() = 0;
 };
 
 class Source {

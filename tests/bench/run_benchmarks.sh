@@ -18,7 +18,7 @@ trap 'rm -rf "$W"' EXIT
 
 daemon() { # DIR PIPELINE-YAML: a daemon file with one pipeline
   rm -rf "$1"; mkdir -p "$1/pipelines"
-  printf 'state_dir: %s/state\npipelines_dir: %s/pipelines\nlog: { level: info }\n' "$1" "$1" >"$1/sluice.yaml"
+  printf 'state_dir: %s/state\npipelines_dir: %s/pipelines\nlog: { level: info }\nhttp: { listen: 127.0.0.1:0 }\n' "$1" "$1" >"$1/sluice.yaml"
   printf '%s\n' "$2" >"$1/pipelines/p.yaml"
 }
 # Runs a command REPS times; prints the median sample as "wall_s cpu_s maxrss_kb" (GNU time).

@@ -168,7 +168,9 @@ int run_sluiced(const std::vector<std::string>& args, const std::string& log_pat
 void write_daemon_file(const TempDir& dir) {
   fs::create_directories(dir / "pipelines");
   write_file(dir / "sluice.yaml", "state_dir: " + (dir / "state") + "\npipelines_dir: " + (dir / "pipelines") +
-                                      "\nlog: { level: info, format: text }\n");
+                                      "\nlog: { level: info, format: text }\n"
+                                      // Tests run side by side: let the kernel pick each daemon's port.
+                                      "http: { listen: 127.0.0.1:0 }\n");
 }
 
 std::string gzip_text(const std::string& text) {

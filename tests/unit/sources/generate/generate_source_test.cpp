@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <prometheus/registry.h>
 
 using namespace sluice;
 using namespace sluice::sources::generate;
@@ -33,6 +34,8 @@ struct CollectingContext final : core::SourceContext {
   spdlog::logger& log() override { return *spdlog::default_logger(); }
   asio::any_io_executor executor() override { return io.get_executor(); }
   asio::any_io_executor blocking_executor() override { return io.get_executor(); }
+  prometheus::Registry& metrics() override { return registry; }
+  prometheus::Registry registry;
 };
 
 std::vector<core::Record> generate(const GenerateOptions& o, core::Checkpoint from = {}) {
