@@ -44,6 +44,7 @@ struct Slot {
   bool remove = false;
   bool ended = true;
   bool in_transition = false;
+  uint64_t instance = 0;
   std::unique_ptr<asio::steady_timer> drain_deadline;
 };
 
@@ -121,6 +122,7 @@ void Runtime::start(Slot& slot, PipelineConfig config) {
   PipelineEnv env{io_.get_executor(), blocking_->get_executor(), store_.get(), config_.state_dir, options_.once, &metrics_.registry()};
   slot.pipeline = std::make_unique<Pipeline>(std::move(config), env, slot.stats, slot.tap);
   slot.ended = false;
+  ++slot.instance;
   asio::co_spawn(io_, slot.pipeline->run(), [this, s = &slot](std::exception_ptr e) {
     // Posted: the instance may be destroyed next, and not from inside its own coroutine's completion.
     asio::post(io_, [this, s, e] { on_ended(*s, e); });
@@ -356,15 +358,19 @@ bool Runtime::ready(std::string* why) const {
 }
 
 std::string Runtime::summary() const {
-  size_t running = 0, backoff = 0, other = 0;
+  std::map<std::string_view, size_t> by_state;
   uint64_t committed = 0;
   for (const auto& [name, slot] : slots_) {
-    auto state = slot->pipeline ? slot->pipeline->state() : PipelineState::starting;
-    (state == PipelineState::running ? running : state == PipelineState::backoff ? backoff : other)++;
+    by_state[state_name(slot->pipeline ? slot->pipeline->state() : PipelineState::starting)]++;
     committed += slot->stats->records_out;
   }
-  return std::to_string(running) + " pipeline(s) running, " + std::to_string(backoff) + " in backoff, " + std::to_string(other) +
-         " other; " + std::to_string(committed) + " records committed";
+  std::string s = std::to_string(slots_.size()) + " pipeline(s)";
+  const char* sep = ": ";
+  for (const auto& [state, n] : by_state) {
+    s += sep + std::to_string(n) + " " + std::string(state);
+    sep = ", ";
+  }
+  return s + "; " + std::to_string(committed) + " records committed";
 }
 
 void Runtime::watchdog_tick() {
@@ -468,7 +474,7 @@ void Runtime::serve_http() {
     in.reloads_failed = reloads_failed_;
     for (const auto& d : startup_errors_) in.startup_errors.push_back(d.to_string());
     for (const auto& [name, slot] : slots_)
-      if (slot->pipeline) in.pipelines.push_back({&slot->pipeline->config(), slot->stats.get(), slot->pipeline->state(), slot->tap->readers()});
+      if (slot->pipeline) in.pipelines.push_back({&slot->pipeline->config(), slot->stats.get(), slot->pipeline->state(), slot->tap->readers(), slot->instance});
     return metrics::HttpResponse{200, "application/json", render_status(in)};
   });
   http_.stream("/tap/", [this](const metrics::HttpRequest& request, metrics::HttpStream& stream) { return tap(request, stream); });
@@ -521,9 +527,14 @@ int Runtime::run() {
   io_.run();
   blocking_->join();
 
-  bool failed = !set.errors.empty();
-  for (const auto& [name, slot] : slots_)
-    if (slot->pipeline && slot->pipeline->state() == PipelineState::failed) failed = true;
+  // A batch run (--once) reports whether everything it was given ran; a service that was told to stop and
+  // did so cleanly exits 0, whatever happened along the way (that is in the logs and metrics).
+  bool failed = false;
+  if (options_.once) {
+    failed = !set.errors.empty();
+    for (const auto& [name, slot] : slots_)
+      if (slot->pipeline && slot->pipeline->state() == PipelineState::failed) failed = true;
+  }
   log_->info("sluiced stopped{}", failed ? " with failures" : "");
   spdlog::default_logger()->flush();
   return failed ? 1 : 0;

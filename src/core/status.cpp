@@ -97,6 +97,7 @@ std::string render_status(const StatusInput& in) {
     o["last_error"] = s.last_error.empty() ? json::value(nullptr) : json::value(s.last_error);
     o["last_error_at"] = timestamp(s.last_error_unix_ms);
     o["restarts"] = s.restarts;
+    o["instance"] = p.instance;
     o["tap_readers"] = p.tap_readers;
     o["tap_skipped"] = s.tap_skipped;
     pipelines.emplace_back(std::move(o));

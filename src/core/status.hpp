@@ -23,6 +23,7 @@ struct StatusInput {
     const PipelineStats* stats;
     PipelineState state;
     size_t tap_readers;
+    uint64_t instance;  // 1 for the instance started first; a reload that changed the pipeline adds one
   };
   std::string version;
   int64_t started_unix_ms = 0;

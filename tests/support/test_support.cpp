@@ -2,8 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -15,6 +18,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "metrics/http_client.hpp"
 
 namespace fs = std::filesystem;
 
@@ -220,6 +225,61 @@ size_t count_occurrences(const std::string& text, const std::string& needle) {
   size_t n = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout, std::chrono::milliseconds step) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(step);
+  }
+}
+
+std::string wait_for_http_address(const std::string& state_dir, std::chrono::milliseconds timeout) {
+  std::string address;
+  bool found = wait_until(
+      [&] {
+        std::ifstream in(state_dir + "/http.address");
+        return bool(in >> address);
+      },
+      timeout);
+  if (!found) throw std::runtime_error("sluiced wrote no " + state_dir + "/http.address within the timeout");
+  return address;
+}
+
+std::optional<double> metric_value(const std::string& exposition, const std::string& series) {
+  std::istringstream in(exposition);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ')
+      return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nullopt;
+}
+
+std::optional<double> scrape_value(const std::string& address, const std::string& series) {
+  try {
+    auto answer = metrics::http_get(address, "/metrics");
+    if (answer.status != 200) return std::nullopt;
+    return metric_value(answer.body, series);
+  } catch (const std::runtime_error&) {
+    return std::nullopt;
+  }
+}
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("cannot find a free port");
+  uint16_t port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
 }
 
 }  // namespace sluice::testing

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the tests: scratch directories, files, running the real sluiced binary.
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,5 +68,18 @@ std::optional<uint64_t> field_number(const std::string& line, const std::string&
 // Every id in [0, expected) exactly once among the lines' `field`; fails naming the first offender.
 void require_ids_exactly_once(const std::vector<std::string>& lines, const std::string& field, uint64_t expected);
 size_t count_occurrences(const std::string& text, const std::string& needle);
+
+// Polls until `done` holds or the timeout passes; returns the last answer.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout, std::chrono::milliseconds step = std::chrono::milliseconds(50));
+// The address a daemon started with `http.listen: ...:0` wrote to STATE_DIR/http.address; fails the test if
+// it does not appear within the timeout.
+std::string wait_for_http_address(const std::string& state_dir, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+// The value of one sample in a Prometheus text exposition, by its exact series text
+// (e.g. `sluice_records_out_total{pipeline="orders"}`); nullopt if absent.
+std::optional<double> metric_value(const std::string& exposition, const std::string& series);
+// GET http://address/metrics, then metric_value; nullopt when unreachable or absent.
+std::optional<double> scrape_value(const std::string& address, const std::string& series);
+// A TCP port that was free a moment ago, for servers that cannot be told to pick one themselves.
+uint16_t free_port();
 
 }  // namespace sluice::testing
