@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <mutex>
 
 #include "formats/json_check.hpp"
@@ -13,6 +15,9 @@
 
 namespace sluice::core {
 namespace {
+
+// The fields of the event being logged on this thread; set only for the duration of log_event's call.
+thread_local std::initializer_list<LogField>* t_fields = nullptr;
 
 // One JSON object per line: {"ts","level","pipeline","message"}, every string escaped, so log shippers can
 // parse any message, including ones that quote user input.
@@ -25,10 +30,24 @@ class JsonLineFormatter final : public spdlog::formatter {
     auto level = spdlog::level::to_string_view(msg.level);
     line.append(level.data(), level.size());
     line += "\",\"pipeline\":";
-    formats::append_json_string(line, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
+    std::string_view logger(msg.logger_name.data(), msg.logger_name.size());
+    if (logger == kDaemonLogger) line += "null";
+    else formats::append_json_string(line, logger);
     line += ",\"message\":";
     formats::append_json_string(line, std::string_view(msg.payload.data(), msg.payload.size()));
-    line += "}\n";
+    line += ",\"fields\":{";
+    if (t_fields) {
+      const char* sep = "";
+      for (const auto& f : *t_fields) {
+        line += sep;
+        formats::append_json_string(line, f.key);
+        line += ':';
+        if (f.quoted) formats::append_json_string(line, f.value);
+        else line += f.value;
+        sep = ",";
+      }
+    }
+    line += "}}\n";
     dest.append(line.data(), line.data() + line.size());
   }
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonLineFormatter>(); }
@@ -60,6 +79,25 @@ spdlog::level::level_enum to_spdlog(LogLevel l) {
 
 }  // namespace
 
+LogField::LogField(std::string_view k, double v) : key(k), quoted(false) {
+  char buf[32];
+  // JSON has no NaN or infinity: those become null.
+  if (std::isfinite(v)) std::snprintf(buf, sizeof buf, "%.6g", v);
+  else std::snprintf(buf, sizeof buf, "null");
+  value = buf;
+}
+
+void log_event(spdlog::logger& log, LogLevelOf level, std::string_view message, std::initializer_list<LogField> fields) {
+  auto lvl = level == LogLevelOf::debug  ? spdlog::level::debug
+             : level == LogLevelOf::info ? spdlog::level::info
+             : level == LogLevelOf::warn ? spdlog::level::warn
+                                         : spdlog::level::err;
+  if (!log.should_log(lvl)) return;
+  t_fields = &fields;
+  log.log(lvl, message);
+  t_fields = nullptr;
+}
+
 void configure_logging(const LogOptions& options) {
   {
   std::lock_guard lock(g_mutex);
@@ -71,7 +109,7 @@ void configure_logging(const LogOptions& options) {
   spdlog::set_level(g_level);
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { l->set_level(g_level); });
   }
-  auto daemon = make_logger("sluiced");
+  auto daemon = make_logger(kDaemonLogger);
   spdlog::set_default_logger(daemon);
 }
 

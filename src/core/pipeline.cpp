@@ -359,15 +359,26 @@ awaitable<void> Pipeline::run() {
     try {
       co_await run_attempt();
       state_ = stop_requested_ ? PipelineState::stopped : PipelineState::finished;
-      log_->info("{}: {} records in, {} committed in {} commits (p50 {:.2f} ms, p99 {:.2f} ms), {} dead-lettered, {} dropped",
-                 state_name(state_), stats_->records_in, stats_->records_out, stats_->commits,
-                 stats_->commit_latency.quantile(0.5) * 1e3, stats_->commit_latency.quantile(0.99) * 1e3, stats_->rejected,
-                 stats_->dropped_total());
+      const auto& st = *stats_;
+      log_event(*log_, LogLevelOf::info,
+                fmt::format("{}: {} records in, {} committed in {} commits (p50 {:.2f} ms, p99 {:.2f} ms), {} dead-lettered, {} dropped",
+                            state_name(state_), st.records_in, st.records_out, st.commits, st.commit_latency.quantile(0.5) * 1e3,
+                            st.commit_latency.quantile(0.99) * 1e3, st.rejected, st.dropped_total()),
+                {{"event", "pipeline_ended"},
+                 {"state", state_name(state_)},
+                 {"records_in", st.records_in},
+                 {"records_out", st.records_out},
+                 {"commits", st.commits},
+                 {"commit_p50_ms", st.commit_latency.quantile(0.5) * 1e3},
+                 {"commit_p99_ms", st.commit_latency.quantile(0.99) * 1e3},
+                 {"rejected", st.rejected},
+                 {"dropped", st.dropped_total()}});
       co_return;
     } catch (const std::exception& e) {
       stats_->last_error = e.what();
       stats_->last_error_unix_ms = unix_ms_now();
-      log_->error("pipeline failed: {}", e.what());
+      log_event(*log_, LogLevelOf::error, fmt::format("pipeline failed: {}", e.what()),
+                {{"event", "pipeline_failed"}, {"error", e.what()}, {"restarts", stats_->restarts}});
     }
     if (env_.once || stop_requested_) {
       state_ = stop_requested_ && !env_.once ? PipelineState::stopped : PipelineState::failed;

@@ -53,7 +53,7 @@ class Runtime {
   Runtime(DaemonConfig config, RunOptions options)
       : config_(std::move(config)),
         options_(options),
-        log_(make_logger("sluiced")),
+        log_(make_logger(kDaemonLogger)),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         metrics_([this](const metrics::PipelineVisitor& visit) {
           for (const auto& [name, slot] : slots_)
@@ -237,7 +237,9 @@ void Runtime::reload() {
   }
   if (!report.errors.empty()) {
     report.succeeded = false;
-    for (const auto& e : report.errors) log_->error("reload rejected, running set unchanged: {}", e);
+    for (const auto& e : report.errors)
+      log_event(*log_, LogLevelOf::error, "reload rejected, running set unchanged: " + e,
+                {{"event", "reload_rejected"}, {"sequence", report.sequence}, {"error", e}});
     metrics_.reload_attempt(false, report.errors.size());
     ++reloads_failed_;
     last_failed_reload_ = report;
@@ -300,8 +302,15 @@ void Runtime::reload() {
     }
   }
   report.succeeded = true;
-  log_->info("reload #{}: {} started, {} restarted, {} removed, {} unchanged", report.sequence, report.started.size(),
-             report.restarted.size(), report.stopped.size(), report.unchanged);
+  log_event(*log_, LogLevelOf::info,
+            fmt::format("reload #{}: {} started, {} restarted, {} removed, {} unchanged", report.sequence, report.started.size(),
+                        report.restarted.size(), report.stopped.size(), report.unchanged),
+            {{"event", "reload_applied"},
+             {"sequence", report.sequence},
+             {"started", uint64_t(report.started.size())},
+             {"restarted", uint64_t(report.restarted.size())},
+             {"removed", uint64_t(report.stopped.size())},
+             {"unchanged", uint64_t(report.unchanged)}});
   metrics_.reload_attempt(true, 0);
   ++reloads_succeeded_;
   last_reload_ = std::move(report);
@@ -493,7 +502,8 @@ int Runtime::run() {
     serve_http();
     try {
       std::string bound = http_.listen(config_.http.listen);
-      log_->info("http: listening on {} (/metrics /healthz /readyz /status /tap)", bound);
+      log_event(*log_, LogLevelOf::info, "http: listening on " + bound + " (/metrics /healthz /readyz /status /tap)",
+                {{"event", "http_listening"}, {"address", bound}});
       // Where `sluiced status` finds a daemon whose port the kernel picked.
       std::ofstream(std::filesystem::path(config_.state_dir) / "http.address") << bound << "\n";
     } catch (const std::exception& e) {
@@ -514,8 +524,14 @@ int Runtime::run() {
     start(added, std::move(cfg));
   }
   started_ = true;
-  log_->info("sluiced {} started: {} pipeline(s), {} invalid file(s), state in {}", SLUICE_VERSION, slots_.size(),
-             set.invalid_files.size(), config_.state_dir);
+  log_event(*log_, LogLevelOf::info,
+            fmt::format("sluiced {} started: {} pipeline(s), {} invalid file(s), state in {}", SLUICE_VERSION, slots_.size(),
+                        set.invalid_files.size(), config_.state_dir),
+            {{"event", "started"},
+             {"version", SLUICE_VERSION},
+             {"pipelines", uint64_t(slots_.size())},
+             {"invalid_files", uint64_t(set.invalid_files.size())},
+             {"state_dir", config_.state_dir}});
   if (slots_.empty()) log_->warn("no valid pipelines to run");
 
   signals_.async_wait([this](boost::system::error_code e, int s) { on_signal(e, s); });

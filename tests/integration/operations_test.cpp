@@ -391,3 +391,57 @@ TEST_CASE("a tap reader that stops reading never slows the pipeline", "[operatio
   daemon.signal(SIGTERM);
   CHECK(daemon.wait(30s) == 0);
 }
+
+TEST_CASE("log level and format change on reload; JSON logs are one object a line with ts, level, pipeline, message, fields",
+          "[operations][logs]") {
+  TempDir dir;
+  write_daemon_file(dir);
+  auto daemon_file = [&](const std::string& log) {
+    write_file(dir / "sluice.yaml", "state_dir: " + (dir / "state") + "\npipelines_dir: " + (dir / "pipelines") +
+                                        "\nhttp: { listen: 127.0.0.1:0 }\nlog: " + log + "\n");
+  };
+  daemon_file("{ level: warn, format: text }");
+  write_file(dir / "pipelines/gen.yaml", generate_to_file(dir, "gen"));
+  Daemon daemon({"run", "--config", dir / "sluice.yaml"}, dir / "log");
+  std::string address = wait_for_http_address(dir / "state");
+  REQUIRE(wait_until([&] { return scrape_value(address, R"(sluice_commits_total{pipeline="gen"})").value_or(0) >= 1; }, 20s));
+  CHECK(read_file(dir / "log").find(" started: ") == std::string::npos);  // info, below warn
+
+  daemon_file("{ level: info, format: json }");
+  daemon.signal(SIGHUP);
+  REQUIRE(wait_until([&] { return scrape_value(address, R"(sluice_reloads_total{result="success"})").value_or(0) >= 1; }, 10s));
+  daemon.signal(SIGTERM);
+  REQUIRE(daemon.wait(30s) == 0);
+
+  std::string log = read_file(dir / "log");
+  INFO(log);
+  std::istringstream lines(log);
+  std::string line;
+  size_t json_lines = 0;
+  bool saw_reload = false, saw_pipeline_end = false;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    ++json_lines;
+    auto o = json::parse(line).as_object();
+    for (const char* key : {"ts", "level", "pipeline", "message", "fields"}) CHECK(o.contains(key));
+    CHECK(o.at("ts").as_string().size() == 24);  // 2026-11-25T07:30:00.123Z
+    CHECK(o.at("fields").is_object());
+    const auto& fields = o.at("fields").as_object();
+    if (fields.contains("event") && fields.at("event").as_string() == "reload_applied") {
+      saw_reload = true;
+      CHECK(o.at("pipeline").is_null());  // the daemon's own line
+      CHECK(o.at("level").as_string() == "info");
+      CHECK(fields.at("sequence").to_number<uint64_t>() == 1);
+      CHECK(fields.at("unchanged").to_number<uint64_t>() == 1);
+    }
+    if (fields.contains("event") && fields.at("event").as_string() == "pipeline_ended") {
+      saw_pipeline_end = true;
+      CHECK(o.at("pipeline").as_string() == "gen");
+      CHECK(fields.at("records_out").to_number<uint64_t>() > 0);
+      CHECK(fields.at("state").as_string() == "stopped");
+    }
+  }
+  CHECK(json_lines >= 3);
+  CHECK(saw_reload);
+  CHECK(saw_pipeline_end);
+}
