@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "metrics/http_client.hpp"
@@ -444,4 +445,24 @@ TEST_CASE("log level and format change on reload; JSON logs are one object a lin
   CHECK(json_lines >= 3);
   CHECK(saw_reload);
   CHECK(saw_pipeline_end);
+}
+
+TEST_CASE("connectors add their own series to the same registry, and they leave with the pipeline", "[operations]") {
+  TempDir dir;
+  write_daemon_file(dir);
+  write_file(dir / "in/a.jsonl", "{\"a\":1}\n");
+  write_file(dir / "in/b.jsonl", "{\"b\":2}\n");
+  write_file(dir / "pipelines/files.yaml", "source: { type: file, path: " + (dir / "in") + ", watch: true }\nsink: { type: blackhole }\n");
+  Daemon daemon({"run", "--config", dir / "sluice.yaml"}, dir / "log");
+  std::string address = wait_for_http_address(dir / "state");
+  INFO(read_file(dir / "log"));
+  REQUIRE(wait_until([&] { return scrape_value(address, R"(sluice_file_source_files{pipeline="files"})") == 2.0; }, 10s));
+  write_file(dir / "in/c.jsonl", "{\"c\":3}\n");
+  CHECK(wait_until([&] { return scrape_value(address, R"(sluice_file_source_files{pipeline="files"})") == 3.0; }, 10s));
+
+  std::filesystem::remove(dir / "pipelines/files.yaml");
+  daemon.signal(SIGHUP);
+  CHECK(wait_until([&] { return !scrape_value(address, R"(sluice_file_source_files{pipeline="files"})").has_value(); }, 10s));
+  daemon.signal(SIGTERM);
+  CHECK(daemon.wait(30s) == 0);
 }

@@ -1,5 +1,9 @@
 #include "sources/file/file_source.hpp"
 
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
 #include <fcntl.h>
 #include <glob.h>
 #include <spdlog/spdlog.h>
@@ -399,6 +403,16 @@ bool FileSource::read_chunk(TailedFile& f, core::Records& out, bool at_end_is_fi
 
 awaitable<void> FileSource::run(core::SourceContext& ctx) {
   log_ = &ctx.log();
+  // How many files this pipeline is following: a glob that suddenly matches thousands shows here first.
+  auto& family = prometheus::BuildGauge()
+                     .Name("sluice_file_source_files")
+                     .Help("files the file source is reading or following")
+                     .Register(ctx.metrics());
+  struct SeriesGuard {
+    prometheus::Family<prometheus::Gauge>& family;
+    prometheus::Gauge& gauge;
+    ~SeriesGuard() { family.Remove(&gauge); }
+  } files_gauge{family, family.Add({{"pipeline", ctx.pipeline()}})};
   if (!options_.watch && discover().empty())
     ctx.log().warn("no files match {}", options_.path);
   boost::asio::steady_timer timer(ctx.executor());
@@ -407,6 +421,7 @@ awaitable<void> FileSource::run(core::SourceContext& ctx) {
   for (;;) {
     for (const auto& path : discover()) track(ctx, path, initial);
     initial = false;
+    files_gauge.gauge.Set(double(files_.size()));
     bool progressed = false;
     for (auto& [name, file] : files_) {
       // Drain a file to its current end before the next, bounded per round so one busy file cannot starve
