@@ -434,7 +434,8 @@ asio::awaitable<void> Runtime::tap(const metrics::HttpRequest& request, metrics:
   auto last_skip_report = Clock::now();
   std::string chunk;
   while (stream.open() && !exited_ && (limit == 0 || sent < limit)) {
-    if (reader->values.empty()) co_await reader->notifier.wait_until(Clock::now() + std::chrono::seconds(1));
+    if (reader->values.size() < reader->options.max_buffered / 2) co_await reader->notifier.wait_until(Clock::now() + Tap::kFlushInterval);
+    reader->woken = false;
     chunk.clear();
     while (!reader->values.empty() && (limit == 0 || sent < limit)) {
       const std::string& value = reader->values.front();

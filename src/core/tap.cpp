@@ -30,7 +30,10 @@ uint64_t Tap::offer(const Records& records) {
     uint64_t skipped = offered - taken;
     r.skipped += skipped;
     skipped_most = std::max(skipped_most, skipped);
-    if (taken) r.notifier.notify_all();
+    if (!r.woken && r.values.size() >= r.options.max_buffered / 2) {
+      r.woken = true;
+      r.notifier.notify_all();
+    }
   }
   return skipped_most;
 }

@@ -21,6 +21,9 @@ class Tap {
     size_t max_buffered = 4096;  // records waiting for the reader at most
   };
 
+  // The reader's writer drains `values` every kFlushInterval, or sooner once half the buffer is full: waking
+  // it for every sampled record would cost the pipeline's thread more than the sampling saves.
+  static constexpr std::chrono::milliseconds kFlushInterval{50};
   struct Reader {
     Reader(boost::asio::any_io_executor ex, Options o) : options(o), notifier(std::move(ex)) {}
     Options options;
@@ -28,6 +31,7 @@ class Tap {
     uint64_t skipped = 0;  // not yet reported to the reader
     double tokens = 0;
     std::chrono::steady_clock::time_point refilled = std::chrono::steady_clock::now();
+    bool woken = false;  // notified since the writer last drained
     Notifier notifier;
   };
 
