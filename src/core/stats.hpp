@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -49,7 +50,7 @@ struct PipelineStats {
   // Gauges refreshed by the queue.
   double arrival_rate = 0;  // λ, records/s
   double service_rate = 0;  // μ, records/s
-  double time_to_overflow_s = 0;
+  double time_to_overflow_s = INFINITY;  // until measured: nothing is filling
   uint64_t queue_records = 0;
   uint64_t queue_bytes = 0;
 

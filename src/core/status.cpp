@@ -178,7 +178,10 @@ std::string format_status_table(const std::string& status_json) {
     char fill[16];
     std::snprintf(fill, sizeof fill, "%.0f%%", p.at("queue").as_object().at("fill").to_number<double>() * 100);
     std::string error = p.at("last_error").is_string() ? std::string(p.at("last_error").as_string()) : "-";
-    if (error.size() > 60) error = error.substr(0, 57) + "...";
+    if (error.size() > 60) {
+      error.resize(57);
+      error += "...";
+    }
     rows.push_back({std::string(p.at("name").as_string()), std::string(p.at("state").as_string()),
                     rate(p.at("arrival_rate").to_number<double>()), rate(p.at("service_rate").to_number<double>()), fill,
                     seconds(p.if_contains("time_to_overflow_s")), seconds(p.if_contains("end_to_end_lag_s")),

@@ -41,6 +41,14 @@ TEST_CASE("1000 SIGHUPs while 1M records flow: every record once, the unchanged 
            (dir / "out-churn") + ", batch: { max_records: " + std::to_string(1000 + variant) + ", max_wait: 50ms } }\n";
   };
   write_file(dir / "pipelines/churn.yaml", churn(0));
+  // A pipeline whose sink commits one record at a time, slower than its source: its queue is always full, so
+  // draining it takes a while, and the signals that arrive meanwhile must fold into one more reload.
+  auto slow = [&](int variant) {
+    return "source: { type: generate, rate: 2000, seed: 3 }\nqueue: { max_records: " + std::to_string(100 + variant) +
+           " }\nsink: { type: file, path: " + (dir / "out-slow") + ", batch: { max_records: 1 } }\n";
+  };
+  int slow_changes = 0;
+  write_file(dir / "pipelines/slow.yaml", slow(0));
   Daemon daemon({"run", "--config", dir / "sluice.yaml"}, dir / "log");
   std::string address = wait_for_http_address(dir / "state");
   INFO("daemon log (tail):\n" << [&] {
@@ -52,6 +60,7 @@ TEST_CASE("1000 SIGHUPs while 1M records flow: every record once, the unchanged 
   bool broken_present = false;
   for (int i = 0; i < 1000; ++i) {
     if (i % 50 == 10) write_file(dir / "pipelines/churn.yaml", churn(++changes));
+    if (i % 100 == 60) write_file(dir / "pipelines/slow.yaml", slow(++slow_changes));
     if (i % 50 == 30) {
       // Broken: a syntax error in a new file. The whole reload is refused; nothing running is touched.
       write_file(dir / "pipelines/broken.yaml", "source: { type: generate\nsink: [\n");
@@ -82,9 +91,15 @@ TEST_CASE("1000 SIGHUPs while 1M records flow: every record once, the unchanged 
   CHECK(steady.at("instance").to_number<uint64_t>() == 1);
   CHECK(steady.at("restarts").to_number<uint64_t>() == 0);
   const auto& reload = status.at("reload").as_object();
-  CHECK(reload.at("signals").to_number<uint64_t>() == 1001);
+  // The kernel may merge a signal sent while the previous one is still pending, so not all 1001 need arrive.
+  uint64_t signals = reload.at("signals").to_number<uint64_t>();
+  CHECK(signals <= 1001);
+  CHECK(signals >= 950);
+  CHECK(pipeline_in(status, "slow").at("instance").to_number<uint64_t>() == uint64_t(slow_changes + 1));
   CHECK(reload.at("failed").to_number<uint64_t>() > 0);
   CHECK(reload.at("succeeded").to_number<uint64_t>() > 0);
+  // Signals that arrived while a changed pipeline drained were folded into one more reload each.
+  CHECK(reload.at("succeeded").to_number<uint64_t>() + reload.at("failed").to_number<uint64_t>() < signals);
   const auto& failure = reload.at("last_failure").as_object();
   REQUIRE(failure.at("errors").as_array().size() >= 1);
   CHECK(std::string(failure.at("errors").as_array()[0].as_string()).find("broken.yaml:") != std::string::npos);
@@ -104,4 +119,7 @@ TEST_CASE("1000 SIGHUPs while 1M records flow: every record once, the unchanged 
   CHECK(count_occurrences(log, "reload rejected, running set unchanged: ") >= size_t(1));
   require_ids_exactly_once(finished_part_lines(dir / "out-steady"), "seq", steady_count);
   require_ids_exactly_once(finished_part_lines(dir / "out-churn"), "seq", churn_count);
+  auto slow_lines = finished_part_lines(dir / "out-slow");
+  CHECK(slow_lines.size() > 100);
+  require_ids_exactly_once(slow_lines, "seq", slow_lines.size());
 }
