@@ -101,3 +101,7 @@ echo "| commit latency, generate → blackhole | $GEN_LAT | |"
 echo "| commit latency, JSONL file → file with fsync | $FILE_LAT | |"
 echo
 echo "input: $N records, $BYTES bytes ($(awk -v b="$BYTES" -v n="$N" 'BEGIN { printf "%.0f", b / n }') bytes per record)"
+
+# 5. Operations: metrics, tap, scraping 100 pipelines.
+echo
+bash tests/bench/operations_bench.sh "$N"
