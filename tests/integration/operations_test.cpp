@@ -466,3 +466,40 @@ TEST_CASE("connectors add their own series to the same registry, and they leave 
   daemon.signal(SIGTERM);
   CHECK(daemon.wait(30s) == 0);
 }
+
+TEST_CASE("a second stop signal exits at once, and the next start resumes from the last commit", "[operations][shutdown]") {
+  TempDir dir;
+  write_daemon_file(dir);
+  write_file(dir / "sluice.yaml", read_file(dir / "sluice.yaml") + "shutdown_timeout: 60s\n");
+  // One record per commit, slower than the source: the queue stays full, so a clean drain takes seconds.
+  write_file(dir / "pipelines/slow.yaml", "source: { type: generate, rate: 2000, seed: 5 }\nqueue: { max_records: 2000 }\n"
+                                          "sink: { type: file, path: " + (dir / "out") + ", batch: { max_records: 1 } }\n");
+  {
+    Daemon daemon({"run", "--config", dir / "sluice.yaml"}, dir / "log1");
+    std::string address = wait_for_http_address(dir / "state");
+    REQUIRE(wait_until([&] { return scrape_value(address, R"(sluice_queue_records{pipeline="slow"})").value_or(0) >= 1000; }, 20s));
+    daemon.signal(SIGTERM);
+    std::this_thread::sleep_for(100ms);
+    auto second = std::chrono::steady_clock::now();
+    daemon.signal(SIGTERM);
+    CHECK(daemon.wait(5s) == 1);
+    CHECK(std::chrono::steady_clock::now() - second < 2s);
+    std::string log = read_file(dir / "log1");
+    INFO(log);
+    CHECK(log.find("second stop signal: exiting now") != std::string::npos);
+    CHECK(log.find("[slow] stopped:") == std::string::npos);  // it did not wait for the drain
+  }
+  std::filesystem::remove(dir / "state/http.address");
+  Daemon daemon({"run", "--config", dir / "sluice.yaml"}, dir / "log2");
+  std::string address = wait_for_http_address(dir / "state");
+  REQUIRE(wait_until([&] { return scrape_value(address, R"(sluice_commits_total{pipeline="slow"})").value_or(0) >= 20; }, 20s));
+  // A clean stop this time: it drains the full queue, one commit per record, within shutdown_timeout.
+  daemon.signal(SIGTERM);
+  REQUIRE(daemon.wait(60s) == 0);
+  INFO(read_file(dir / "log2"));
+  CHECK(read_file(dir / "log2").find("resuming from 1 committed position(s)") != std::string::npos);
+  auto lines = finished_part_lines(dir / "out");
+  CHECK(in_progress_parts(dir / "out").empty());
+  REQUIRE(lines.size() > 20);
+  require_ids_exactly_once(lines, "seq", lines.size());
+}
