@@ -152,6 +152,8 @@ awaitable<void> DiskSpool::push(Records& records) {
   bytes_ += added;
   held_back_.erase(held_back_.begin(), held_back_.begin() + ptrdiff_t(durable));
   has_data_.notify_all();
+  // With a spool the source's position is durable here, not at the sink's commit: that is what /status shows.
+  for (const auto& [partition, position] : positions) stats_.committed_position[partition] = position;
   if (!positions.empty() && on_source_durable_) on_source_durable_(positions);
 }
 

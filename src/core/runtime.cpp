@@ -187,7 +187,7 @@ void Runtime::check_exit() {
 }
 
 void Runtime::on_signal(boost::system::error_code ec, int sig) {
-  if (ec) return;
+  if (ec || exited_) return;
   if (sig == SIGHUP) {
     ++reload_signals_;
     request_reload();
@@ -386,15 +386,17 @@ void Runtime::watchdog_tick() {
   // From the event loop itself: if the loop hangs, the pings stop and systemd restarts us.
   notify_.watchdog();
   watchdog_timer_.expires_after(*notify_.watchdog_interval());
+  // exited_ as well as ec: a timer that had already expired when check_exit() cancelled it still runs its
+  // handler with success, and re-arming then would keep the event loop alive forever.
   watchdog_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) watchdog_tick();
+    if (!ec && !exited_) watchdog_tick();
   });
 }
 
 void Runtime::status_tick() {
   status_timer_.expires_after(std::chrono::seconds(10));
   status_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
+    if (ec || exited_) return;
     if (!reloading_ && !stopping_) notify_.status(summary());
     status_tick();
   });
