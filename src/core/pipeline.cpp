@@ -222,9 +222,9 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     if (!batch.records.empty()) co_await sink->write(batch, txn);
     channel->commit_state(batch, txn);
     co_await run_blocking(p.env_.blocking, [&] {
-      crash_point("commit.before_state_write");
+      crash_point("commit.before_state_write", p.name());
       p.env_.store->write(txn, true);
-      crash_point("commit.after_state_write");
+      crash_point("commit.after_state_write", p.name());
       return 0;
     });
     double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
