@@ -1,0 +1,105 @@
+#include "support/postgres_server.hpp"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+namespace sluice::testing {
+namespace {
+
+const std::string kBin = "/usr/lib/postgresql/15/bin/";
+
+bool running_as_root() { return ::geteuid() == 0; }
+
+// Runs a command line through sh, as the postgres user when we are root; returns exit status and output.
+std::pair<int, std::string> run(const std::string& command, bool as_postgres) {
+  std::string line = as_postgres && running_as_root() ? "runuser -u postgres -- " + command : command;
+  FILE* p = ::popen((line + " 2>&1").c_str(), "r");
+  if (!p) throw std::runtime_error("cannot run " + line);
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace
+
+PostgresServer::PostgresServer() {
+  if (!std::filesystem::exists(kBin + "initdb"))
+    throw std::runtime_error("PostgreSQL 15 is not installed (" + kBin + "initdb): scripts/setup.sh installs postgresql-15");
+  // The server runs as postgres: it must be able to reach its directories through ours (mkdtemp makes 0700).
+  ::chmod(dir_.path().c_str(), 0711);
+  data_dir_ = dir_ / "data";
+  socket_dir_ = dir_ / "socket";
+  log_ = dir_ / "server.log";
+  std::filesystem::create_directories(socket_dir_);
+  if (running_as_root()) {
+    run("chown postgres " + quote(dir_.path()) + " " + quote(socket_dir_), false);
+    ::chmod(socket_dir_.c_str(), 0755);
+  }
+  auto [rc, out] = run(kBin + "initdb -D " + quote(data_dir_) + " -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8", true);
+  if (rc != 0) throw std::runtime_error("initdb failed:\n" + out);
+  std::string conf = "\nwal_level = logical\nmax_replication_slots = 10\nmax_wal_senders = 10\nfsync = off\n"
+                     "synchronous_commit = on\nfull_page_writes = off\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '" +
+                     socket_dir_ + "'\nshared_buffers = 64MB\nmax_connections = 50\nlog_min_messages = warning\n";
+  append_file(data_dir_ + "/postgresql.conf", conf);
+  append_file(data_dir_ + "/pg_hba.conf", "\nhost replication all 127.0.0.1/32 trust\n");
+  port_ = free_port();
+  start();
+}
+
+PostgresServer::~PostgresServer() {
+  try {
+    stop();
+  } catch (const std::exception&) {
+    // A server that will not stop is killed with the directory's removal being the least of our worries; the
+    // test has already reported what it found.
+  }
+}
+
+void PostgresServer::start() {
+  auto [rc, out] = run(kBin + "pg_ctl -D " + quote(data_dir_) + " -l " + quote(log_) + " -o " + quote("-p " + std::to_string(port_)) +
+                           " -w -t 60 start",
+                       true);
+  if (rc != 0) throw std::runtime_error("PostgreSQL did not start on port " + std::to_string(port_) + ":\n" + out + "\n" + read_file(log_));
+  running_ = true;
+}
+
+void PostgresServer::stop() {
+  if (!running_) return;
+  running_ = false;
+  auto [rc, out] = run(kBin + "pg_ctl -D " + quote(data_dir_) + " -m fast -w -t 60 stop", true);
+  if (rc != 0) throw std::runtime_error("PostgreSQL did not stop:\n" + out);
+}
+
+void PostgresServer::restart() {
+  stop();
+  start();
+}
+
+std::string PostgresServer::dsn(const std::string& database) const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=" + database;
+}
+
+std::string PostgresServer::sql(const std::string& statements, const std::string& database) const {
+  TempDir scratch;
+  write_file(scratch / "in.sql", statements);
+  auto [rc, out] = run("psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres -d " + quote(database) +
+                           " -f " + quote(scratch / "in.sql"),
+                       false);
+  if (rc != 0) throw std::runtime_error("psql failed (" + std::to_string(rc) + "):\n" + out);
+  return out;
+}
+
+}  // namespace sluice::testing

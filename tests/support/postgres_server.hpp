@@ -1,0 +1,41 @@
+#pragma once
+// A real PostgreSQL 15 for the tests that need one: initdb into a fresh directory, wal_level=logical, its own
+// port and socket directory, stopped and removed when the object goes away. Run as root, the server runs as
+// the `postgres` user (through runuser), as PostgreSQL refuses to run as root.
+#include <chrono>
+#include <string>
+
+#include "support/test_support.hpp"
+
+namespace sluice::testing {
+
+class PostgresServer {
+ public:
+  // Throws std::runtime_error with the server's own log when it cannot start (the test then fails naming
+  // why: a missing package, a port in use, permissions).
+  PostgresServer();
+  ~PostgresServer();
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  const std::string& socket_dir() const { return socket_dir_; }
+  // A libpq connection string for database `postgres` as superuser `postgres`, over TCP on 127.0.0.1.
+  std::string dsn(const std::string& database = "postgres") const;
+  // Runs SQL through psql (ON_ERROR_STOP); returns its unaligned, tuples-only output. Throws with psql's
+  // message on an error.
+  std::string sql(const std::string& statements, const std::string& database = "postgres") const;
+  // Stops the server (fast shutdown) and starts it again on the same data directory and port.
+  void restart();
+
+ private:
+  void start();
+  void stop();
+
+  TempDir dir_;
+  std::string data_dir_, socket_dir_, log_;
+  uint16_t port_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace sluice::testing
