@@ -5,7 +5,10 @@
 #include <sstream>
 #include <variant>
 
+#include <boost/json.hpp>
+
 #include "sources/postgres_cdc/pgoutput.hpp"
+#include "sources/postgres_cdc/values.hpp"
 #include "support/postgres_server.hpp"
 
 using namespace sluice::testing;
@@ -56,7 +59,8 @@ TEST_CASE("pgoutput bytes from a real server decode: every kind, TOAST left alon
          "DELETE FROM orders;\n"
          "TRUNCATE orders, audit;\n"
          "SELECT 1 FROM pg_logical_emit_message(true, 'sluice', 'heartbeat');\n");
-  std::string hex = pg.sql("SELECT encode(data, 'hex') FROM pg_logical_slot_get_binary_changes('slot', NULL, NULL, "
+  // The connection settings the source uses, so that timestamps come in ISO form and UTC.
+  std::string hex = pg.sql("SET DateStyle = 'ISO'; SET TimeZone = 'UTC';\nSELECT encode(data, 'hex') FROM pg_logical_slot_get_binary_changes('slot', NULL, NULL, "
                            "'proto_version', '1', 'publication_names', 'pub', 'messages', 'true');");
   std::vector<PgOutputMessage> messages;
   std::istringstream lines(hex);
@@ -68,7 +72,9 @@ TEST_CASE("pgoutput bytes from a real server decode: every kind, TOAST left alon
   std::vector<Delete> deletes;
   const Truncate* truncate = nullptr;
   const Message* heartbeat = nullptr;
+  const Insert* first_insert = nullptr;
   for (const auto& m : messages) {
+    if (auto* i = std::get_if<Insert>(&m); i && !first_insert) first_insert = i;
     kinds += "BCORYIUDTM"[m.index()];
     if (auto* r = std::get_if<Relation>(&m); r && r->name == "orders") orders = r;
     if (auto* u = std::get_if<Update>(&m)) updates.push_back(*u);
@@ -89,6 +95,23 @@ TEST_CASE("pgoutput bytes from a real server decode: every kind, TOAST left alon
   CHECK(orders->columns[1].type_modifier != -1);  // (18,6)
   CHECK(orders->columns[4].type_oid == 1009);    // text[]
   CHECK(orders->columns[5].type_oid == 1184);    // timestamptz
+
+  // The values of the first insert, typed by the relation's columns.
+  REQUIRE(first_insert);
+  std::string row = "{";
+  for (size_t c = 0; c < orders->columns.size(); ++c) {
+    row += (c ? ",\"" : "\"") + orders->columns[c].name + "\":";
+    const auto& d = first_insert->after.at(c);
+    if (d.kind == Datum::Kind::null) row += "null";
+    else sluice::sources::postgres_cdc::append_json_value(row, orders->columns[c].type_oid, d.text);
+  }
+  row += "}";
+  auto parsed = boost::json::parse(row).as_object();
+  CHECK(parsed.at("id").as_int64() == 1);
+  CHECK(parsed.at("amount").as_string() == "12.345678");
+  CHECK(parsed.at("big").as_string().size() == 10000);
+  CHECK(boost::json::serialize(parsed.at("tags")) == R"(["a","b"])");
+  CHECK(parsed.at("at").as_string() == "2026-11-25T10:00:00Z");
 
   REQUIRE(updates.size() == 3);
   CHECK(updates[0].old_kind == 0);  // default identity, key unchanged: no old image at all
