@@ -14,17 +14,6 @@ using namespace sluice::testing;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-namespace {
-
-json::object status_of(const std::string& address) { return json::parse(metrics::http_get(address, "/status").body).as_object(); }
-
-const json::object& pipeline_in(const json::object& status, const std::string& name) {
-  for (const auto& p : status.at("pipelines").as_array())
-    if (p.as_object().at("name").as_string() == name) return p.as_object();
-  throw std::runtime_error("no pipeline " + name + " in /status");
-}
-
-}  // namespace
 
 TEST_CASE("1000 SIGHUPs while 1M records flow: every record once, the unchanged pipeline never restarted, broken reloads reported",
           "[e2e][reload]") {
@@ -79,14 +68,14 @@ TEST_CASE("1000 SIGHUPs while 1M records flow: every record once, the unchanged 
 
   REQUIRE(wait_until(
       [&] {
-        auto s = status_of(address);
-        return pipeline_in(s, "steady").at("state").as_string() == "finished" &&
-               pipeline_in(s, "churn").at("state").as_string() == "finished" && !s.at("reloading").as_bool();
+        auto s = daemon_status(address);
+        return status_pipeline(s, "steady").at("state").as_string() == "finished" &&
+               status_pipeline(s, "churn").at("state").as_string() == "finished" && !s.at("reloading").as_bool();
       },
       120s, 200ms));
 
-  auto status = status_of(address);
-  const auto& steady = pipeline_in(status, "steady");
+  auto status = daemon_status(address);
+  const auto& steady = status_pipeline(status, "steady");
   INFO(json::serialize(status));
   CHECK(steady.at("instance").to_number<uint64_t>() == 1);
   CHECK(steady.at("restarts").to_number<uint64_t>() == 0);
@@ -96,8 +85,8 @@ TEST_CASE("1000 SIGHUPs while 1M records flow: every record once, the unchanged 
   CHECK(signals <= 1001);
   CHECK(signals >= 950);
   // Changes that came while an earlier one still drained were applied together: the last one is what runs.
-  CHECK(pipeline_in(status, "slow").at("instance").to_number<uint64_t>() >= 2);
-  CHECK(pipeline_in(status, "slow").at("queue").at("capacity_records").to_number<int>() == 200 + slow_changes);
+  CHECK(status_pipeline(status, "slow").at("instance").to_number<uint64_t>() >= 2);
+  CHECK(status_pipeline(status, "slow").at("queue").at("capacity_records").to_number<int>() == 200 + slow_changes);
   CHECK(reload.at("failed").to_number<uint64_t>() > 0);
   CHECK(reload.at("succeeded").to_number<uint64_t>() > 0);
   // Signals that arrived while a changed pipeline drained were folded into one more reload each.
@@ -105,7 +94,7 @@ TEST_CASE("1000 SIGHUPs while 1M records flow: every record once, the unchanged 
   const auto& failure = reload.at("last_failure").as_object();
   REQUIRE(failure.at("errors").as_array().size() >= 1);
   CHECK(std::string(failure.at("errors").as_array()[0].as_string()).find("broken.yaml:") != std::string::npos);
-  CHECK(pipeline_in(status, "churn").at("instance").to_number<uint64_t>() > 1);
+  CHECK(status_pipeline(status, "churn").at("instance").to_number<uint64_t>() > 1);
 
   auto metrics_text = metrics::http_get(address, "/metrics").body;
   CHECK(metric_value(metrics_text, R"(sluice_reloads_total{result="failure"})").value_or(0) >= 1);

@@ -38,54 +38,6 @@ struct Query {
   std::string expr;
 };
 
-struct CommandResult {
-  int exit_code = -1;  // 127 if the program could not be run, 128+signal if killed
-  std::string output;  // stdout and stderr, interleaved
-};
-
-// Runs args[0] (looked up in PATH) without a shell and collects what it prints.
-CommandResult run_command(const std::vector<std::string>& args) {
-  int pipefd[2];
-  if (::pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::dup2(pipefd[1], STDOUT_FILENO);
-    ::dup2(pipefd[1], STDERR_FILENO);
-    ::close(pipefd[0]);
-    ::close(pipefd[1]);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(pipefd[1]);
-  CommandResult result;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(pipefd[0], buf, sizeof buf);
-    if (n > 0) result.output.append(buf, size_t(n));
-    else if (n < 0 && errno == EINTR) continue;
-    else break;
-  }
-  ::close(pipefd[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
-
-bool on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':'))
-    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
 void require_promtool() {
   if (!on_path("promtool"))
     FAIL("promtool is not on PATH: install Debian's prometheus package (scripts/setup.sh does) to check the alert rules");

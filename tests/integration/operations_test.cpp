@@ -30,29 +30,6 @@ std::string generate_to_file(const TempDir& dir, const std::string& name, const 
          ", format: jsonl, batch: { max_wait: 50ms } }\n";
 }
 
-// Runs a shell command and returns its exit status and everything it printed.
-std::pair<int, std::string> shell(const std::string& command, const std::string& stdin_text = "") {
-  TempDir scratch;
-  std::string in = scratch / "stdin", out = scratch / "out";
-  write_file(in, stdin_text);
-  int rc = std::system(("(" + command + ") <" + in + " >" + out + " 2>&1").c_str());
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc), read_file(out)};
-}
-
-bool have(const std::string& tool) { return shell("command -v " + tool).first == 0; }
-
-json::object status_of(const std::string& address) {
-  auto answer = metrics::http_get(address, "/status");
-  REQUIRE(answer.status == 200);
-  return json::parse(answer.body).as_object();
-}
-
-const json::object* pipeline_in(const json::object& status, const std::string& name) {
-  for (const auto& p : status.at("pipelines").as_array())
-    if (p.as_object().at("name").as_string() == name) return &p.as_object();
-  return nullptr;
-}
-
 }  // namespace
 
 TEST_CASE("the listener serves /healthz, /readyz, /status and /metrics, and promtool accepts a live scrape", "[operations]") {
@@ -78,28 +55,26 @@ TEST_CASE("the listener serves /healthz, /readyz, /status and /metrics, and prom
   CHECK(ready.body.find("pipeline stuck:") != std::string::npos);
   CHECK(ready.body.find("gen") == std::string::npos);
 
-  auto status = status_of(address);
+  auto status = daemon_status(address);
   CHECK(status.at("ready").as_bool() == false);
   REQUIRE(status.at("startup_errors").as_array().size() == 1);
   CHECK(std::string(status.at("startup_errors").as_array()[0].as_string()).find("bad.yaml:2:") != std::string::npos);
-  const auto* gen = pipeline_in(status, "gen");
-  REQUIRE(gen);
-  CHECK(gen->at("state").as_string() == "running");
-  CHECK(gen->at("config_hash").as_string().size() == 16);
-  CHECK(gen->at("position").as_object().contains("generate"));
-  CHECK(gen->at("records_out").to_number<uint64_t>() > 0);
-  CHECK(gen->at("bytes_in").to_number<uint64_t>() >= gen->at("bytes_out").to_number<uint64_t>());
-  CHECK(gen->at("queue").as_object().at("capacity_records").to_number<uint64_t>() == 10000);
-  CHECK(gen->at("last_commit_at").is_string());
-  CHECK(gen->at("end_to_end_lag_s").is_number());
-  CHECK(gen->at("source_lag_s").is_number());
-  CHECK(gen->at("arrival_rate").is_number());
-  CHECK(gen->at("last_error").is_null());
-  const auto* stuck = pipeline_in(status, "stuck");
-  REQUIRE(stuck);
-  CHECK(stuck->at("restarts").to_number<uint64_t>() >= 1);
-  CHECK(stuck->at("last_error").as_string().find("/proc/sluice-cannot-write") != json::string::npos);
-  CHECK(pipeline_in(status, "bad") == nullptr);
+  const auto& gen = status_pipeline(status, "gen");
+  CHECK(gen.at("state").as_string() == "running");
+  CHECK(gen.at("config_hash").as_string().size() == 16);
+  CHECK(gen.at("position").as_object().contains("generate"));
+  CHECK(gen.at("records_out").to_number<uint64_t>() > 0);
+  CHECK(gen.at("bytes_in").to_number<uint64_t>() >= gen.at("bytes_out").to_number<uint64_t>());
+  CHECK(gen.at("queue").as_object().at("capacity_records").to_number<uint64_t>() == 10000);
+  CHECK(gen.at("last_commit_at").is_string());
+  CHECK(gen.at("end_to_end_lag_s").is_number());
+  CHECK(gen.at("source_lag_s").is_number());
+  CHECK(gen.at("arrival_rate").is_number());
+  CHECK(gen.at("last_error").is_null());
+  const auto& stuck = status_pipeline(status, "stuck");
+  CHECK(stuck.at("restarts").to_number<uint64_t>() >= 1);
+  CHECK(stuck.at("last_error").as_string().find("/proc/sluice-cannot-write") != json::string::npos);
+  CHECK_THROWS_WITH(status_pipeline(status, "bad"), Catch::Contains("no pipeline bad"));
 
   auto scrape = metrics::http_get(address, "/metrics");
   REQUIRE(scrape.status == 200);
@@ -112,15 +87,16 @@ TEST_CASE("the listener serves /healthz, /readyz, /status and /metrics, and prom
         metric_value(scrape.body, R"(sluice_commit_duration_seconds_count{pipeline="gen"})"));
   CHECK(scrape.body.find("sluice_build_info{version=\"") != std::string::npos);
 
-  if (!have("promtool")) FAIL("promtool is missing: scripts/setup.sh installs Debian's prometheus package");
-  auto [rc, output] = shell("promtool check metrics", scrape.body);
+  if (!on_path("promtool")) FAIL("promtool is missing: scripts/setup.sh installs Debian's prometheus package");
+  auto [rc, output] = run_command({"promtool", "check", "metrics"}, scrape.body);
   INFO("promtool said:\n" << output);
   CHECK(rc == 0);
   CHECK(output.find("SUCCESS") == std::string::npos);  // promtool prints nothing when it has nothing to say
   CHECK(output.empty());
 
   // Removing the broken pipeline makes the daemon ready; the reload is counted.
-  shell("rm " + (dir / "pipelines/stuck.yaml") + " " + (dir / "pipelines/bad.yaml"));
+  std::filesystem::remove(dir / "pipelines/stuck.yaml");
+  std::filesystem::remove(dir / "pipelines/bad.yaml");
   daemon.signal(SIGHUP);
   REQUIRE(wait_until([&] { return metrics::http_get(address, "/readyz").status == 200; }, 10s));
   CHECK(scrape_value(address, R"(sluice_reloads_total{result="success"})") == 1.0);
@@ -131,7 +107,7 @@ TEST_CASE("the listener serves /healthz, /readyz, /status and /metrics, and prom
 }
 
 TEST_CASE("a real Prometheus server scrapes sluiced and answers a PromQL query on the records counter", "[operations][prometheus]") {
-  if (!have("prometheus")) FAIL("prometheus is missing: scripts/setup.sh installs Debian's prometheus package");
+  if (!on_path("prometheus")) FAIL("prometheus is missing: scripts/setup.sh installs Debian's prometheus package");
   TempDir dir;
   write_daemon_file(dir);
   write_file(dir / "pipelines/gen.yaml", generate_to_file(dir, "gen"));
@@ -279,7 +255,7 @@ TEST_CASE("sluiced status prints a table of the running daemon's pipelines", "[o
   REQUIRE(wait_until([&] { return scrape_value(address, R"(sluice_commits_total{pipeline="gen"})").value_or(0) >= 1; }, 20s));
   REQUIRE(wait_until([&] { return scrape_value(address, R"(sluice_records_dropped_total{pipeline="lossy",reason="queue_full_drop_newest"})").value_or(0) > 0; }, 20s));
 
-  auto [rc, table] = shell(sluiced_path() + " status --config " + (dir / "sluice.yaml"));
+  auto [rc, table] = run_command({sluiced_path(), "status", "--config", dir / "sluice.yaml"});
   INFO(table);
   CHECK(rc == 0);
   CHECK(table.find("PIPELINE") != std::string::npos);
@@ -293,14 +269,14 @@ TEST_CASE("sluiced status prints a table of the running daemon's pipelines", "[o
   CHECK(gen_line.find("running") != std::string::npos);
   CHECK(lossy_line.find("running") != std::string::npos);
   // The same table through --url.
-  auto [rc2, table2] = shell(sluiced_path() + " status --url http://" + address);
+  auto [rc2, table2] = run_command({sluiced_path(), "status", "--url", "http://" + address});
   CHECK(rc2 == 0);
   CHECK(table2.find("gen ") != std::string::npos);
 
   daemon.signal(SIGTERM);
   CHECK(daemon.wait(30s) == 0);
   // Nobody listening any more: a clear error and exit 1.
-  auto [rc3, error] = shell(sluiced_path() + " status --url " + address);
+  auto [rc3, error] = run_command({sluiced_path(), "status", "--url", address});
   CHECK(rc3 == 1);
   CHECK(error.find("cannot reach sluiced at " + address) != std::string::npos);
 }
@@ -373,7 +349,7 @@ TEST_CASE("a tap reader that stops reading never slows the pipeline", "[operatio
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   std::string request = "GET /tap/fast?rate=1000000 HTTP/1.1\r\nHost: x\r\n\r\n";
   REQUIRE(::send(fd, request.data(), request.size(), 0) == ssize_t(request.size()));
-  REQUIRE(wait_until([&] { return status_of(address).at("pipelines").as_array()[0].at("tap_readers").to_number<uint64_t>() == 1; }, 10s));
+  REQUIRE(wait_until([&] { return daemon_status(address).at("pipelines").as_array()[0].at("tap_readers").to_number<uint64_t>() == 1; }, 10s));
 
   write_file(dir / "pipelines/fast.yaml",
              "source: { type: generate, count: " + std::to_string(count) + " }\nsink: { type: file, path: " + (dir / "out") + " }\n");
@@ -381,11 +357,11 @@ TEST_CASE("a tap reader that stops reading never slows the pipeline", "[operatio
   // The whole bounded source reaches the sink while the reader is stalled.
   bool finished = wait_until(
       [&] {
-        auto p = status_of(address).at("pipelines").as_array()[0].as_object();
+        auto p = daemon_status(address).at("pipelines").as_array()[0].as_object();
         return p.at("state").as_string() == "finished";
       },
       60s, 100ms);
-  auto p = status_of(address).at("pipelines").as_array()[0].as_object();
+  auto p = daemon_status(address).at("pipelines").as_array()[0].as_object();
   INFO(json::serialize(p));
   CHECK(finished);
   CHECK(p.at("tap_readers").to_number<uint64_t>() == 1);

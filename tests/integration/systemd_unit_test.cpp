@@ -16,61 +16,8 @@ using namespace sluice::testing;
 
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;  // 128+signal if killed
-  std::string output;  // stdout and stderr, interleaved
-};
-
-// Runs argv[0] (looked up in PATH) and collects its output. No shell, so paths need no quoting.
-CommandResult run_command(const std::vector<std::string>& args) {
-  int pipefd[2];
-  if (::pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::dup2(pipefd[1], STDOUT_FILENO);
-    ::dup2(pipefd[1], STDERR_FILENO);
-    ::close(pipefd[0]);
-    ::close(pipefd[1]);
-    // Plain text for parsing: no colours, no pager, whatever the caller's terminal.
-    ::setenv("SYSTEMD_COLORS", "0", 1);
-    ::setenv("SYSTEMD_PAGER", "", 1);
-    ::setenv("SYSTEMD_LOG_COLOR", "0", 1);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(pipefd[1]);
-  CommandResult result;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(pipefd[0], buf, sizeof buf);
-    if (n > 0) {
-      result.output.append(buf, size_t(n));
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
-      break;
-    }
-  }
-  ::close(pipefd[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
-
-bool on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':'))
-    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-  return false;
-}
+// Plain text for parsing: no colours, no pager, whatever the caller's terminal.
+const std::vector<std::string> kPlainSystemd = {"SYSTEMD_COLORS=0", "SYSTEMD_PAGER=", "SYSTEMD_LOG_COLOR=0"};
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
@@ -107,7 +54,7 @@ TEST_CASE("the systemd unit passes systemd-analyze verify and rates at most 3.0 
 
   // verify: exit 0 is not enough (unknown keys and bad values are only warnings), so no line may name the unit.
   // Lines about other units on this machine (pulled in through After=/WantedBy=) are not ours to judge.
-  CommandResult verify = run_command({"systemd-analyze", "verify", unit});
+  CommandResult verify = run_command({"systemd-analyze", "verify", unit}, "", kPlainSystemd);
   INFO("$ systemd-analyze verify " << unit << "\n(exit " << verify.exit_code << ")\n" << verify.output);
   REQUIRE(verify.exit_code == 0);
   std::istringstream lines(verify.output);
@@ -120,7 +67,7 @@ TEST_CASE("the systemd unit passes systemd-analyze verify and rates at most 3.0 
   CHECK(about_unit.empty());
 
   // security: the "Overall exposure level" is 0.0 (locked down) to 10.0 (wide open).
-  CommandResult security = run_command({"systemd-analyze", "security", "--offline=true", "--no-pager", unit});
+  CommandResult security = run_command({"systemd-analyze", "security", "--offline=true", "--no-pager", unit}, "", kPlainSystemd);
   INFO("$ systemd-analyze security --offline=true --no-pager " << unit << "\n(exit " << security.exit_code << ")\n"
                                                     << security.output);
   REQUIRE(security.exit_code == 0);

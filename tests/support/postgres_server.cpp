@@ -1,10 +1,8 @@
 #include "support/postgres_server.hpp"
 
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -15,22 +13,10 @@ const std::string kBin = "/usr/lib/postgresql/15/bin/";
 
 bool running_as_root() { return ::geteuid() == 0; }
 
-// Runs a command line through sh, as the postgres user when we are root; returns exit status and output.
-std::pair<int, std::string> run(const std::string& command, bool as_postgres) {
-  std::string line = as_postgres && running_as_root() ? "runuser -u postgres -- " + command : command;
-  FILE* p = ::popen((line + " 2>&1").c_str(), "r");
-  if (!p) throw std::runtime_error("cannot run " + line);
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
+// As the postgres user when we are root: the server refuses to run as root.
+CommandResult as_postgres(std::vector<std::string> args) {
+  if (running_as_root()) args.insert(args.begin(), {"runuser", "-u", "postgres", "--"});
+  return run_command(args);
 }
 
 }  // namespace
@@ -45,10 +31,10 @@ PostgresServer::PostgresServer() {
   log_ = dir_ / "server.log";
   std::filesystem::create_directories(socket_dir_);
   if (running_as_root()) {
-    run("chown postgres " + quote(dir_.path()) + " " + quote(socket_dir_), false);
+    run_command({"chown", "postgres", dir_.path(), socket_dir_});
     ::chmod(socket_dir_.c_str(), 0755);
   }
-  auto [rc, out] = run(kBin + "initdb -D " + quote(data_dir_) + " -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8", true);
+  auto [rc, out] = as_postgres({kBin + "initdb", "-D", data_dir_, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"});
   if (rc != 0) throw std::runtime_error("initdb failed:\n" + out);
   std::string conf = "\nwal_level = logical\nmax_replication_slots = 10\nmax_wal_senders = 10\nfsync = off\n"
                      "synchronous_commit = on\nfull_page_writes = off\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '" +
@@ -69,9 +55,7 @@ PostgresServer::~PostgresServer() {
 }
 
 void PostgresServer::start() {
-  auto [rc, out] = run(kBin + "pg_ctl -D " + quote(data_dir_) + " -l " + quote(log_) + " -o " + quote("-p " + std::to_string(port_)) +
-                           " -w -t 60 start",
-                       true);
+  auto [rc, out] = as_postgres({kBin + "pg_ctl", "-D", data_dir_, "-l", log_, "-o", "-p " + std::to_string(port_), "-w", "-t", "60", "start"});
   if (rc != 0) throw std::runtime_error("PostgreSQL did not start on port " + std::to_string(port_) + ":\n" + out + "\n" + read_file(log_));
   running_ = true;
 }
@@ -79,7 +63,7 @@ void PostgresServer::start() {
 void PostgresServer::stop() {
   if (!running_) return;
   running_ = false;
-  auto [rc, out] = run(kBin + "pg_ctl -D " + quote(data_dir_) + " -m fast -w -t 60 stop", true);
+  auto [rc, out] = as_postgres({kBin + "pg_ctl", "-D", data_dir_, "-m", "fast", "-w", "-t", "60", "stop"});
   if (rc != 0) throw std::runtime_error("PostgreSQL did not stop:\n" + out);
 }
 
@@ -93,11 +77,9 @@ std::string PostgresServer::dsn(const std::string& database) const {
 }
 
 std::string PostgresServer::sql(const std::string& statements, const std::string& database) const {
-  TempDir scratch;
-  write_file(scratch / "in.sql", statements);
-  auto [rc, out] = run("psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres -d " + quote(database) +
-                           " -f " + quote(scratch / "in.sql"),
-                       false);
+  auto [rc, out] = run_command({"psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U",
+                                "postgres", "-d", database, "-f", "-"},
+                               statements);
   if (rc != 0) throw std::runtime_error("psql failed (" + std::to_string(rc) + "):\n" + out);
   return out;
 }

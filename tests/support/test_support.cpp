@@ -12,12 +12,15 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include <boost/json.hpp>
 
 #include "metrics/http_client.hpp"
 
@@ -280,6 +283,67 @@ uint16_t free_port() {
   uint16_t port = ntohs(addr.sin_port);
   ::close(fd);
   return port;
+}
+
+CommandResult run_command(const std::vector<std::string>& args, const std::string& stdin_text,
+                          const std::vector<std::string>& env) {
+  TempDir scratch;
+  std::string input = scratch / "stdin";
+  write_file(input, stdin_text);
+  int pipefd[2];
+  if (::pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int in = ::open(input.c_str(), O_RDONLY);
+    if (in >= 0) ::dup2(in, STDIN_FILENO);
+    ::dup2(pipefd[1], STDOUT_FILENO);
+    ::dup2(pipefd[1], STDERR_FILENO);
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  CommandResult result;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    if (n > 0) result.output.append(buf, size_t(n));
+    else if (n < 0 && errno == EINTR) continue;
+    else break;
+  }
+  ::close(pipefd[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+bool on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+boost::json::object daemon_status(const std::string& address) {
+  auto answer = metrics::http_get(address, "/status");
+  if (answer.status != 200) throw std::runtime_error(address + "/status answered " + std::to_string(answer.status) + ": " + answer.body);
+  return boost::json::parse(answer.body).as_object();
+}
+
+const boost::json::object& status_pipeline(const boost::json::object& status, const std::string& name) {
+  for (const auto& p : status.at("pipelines").as_array())
+    if (p.as_object().at("name").as_string() == name) return p.as_object();
+  throw std::runtime_error("no pipeline " + name + " in /status");
 }
 
 }  // namespace sluice::testing

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace boost::json {
+class object;
+}
+
 namespace sluice::testing {
 
 // A fresh directory under /tmp, removed when the object goes away (kept if SLUICE_KEEP_TEST_DIRS is set).
@@ -79,6 +83,22 @@ std::string wait_for_http_address(const std::string& state_dir, std::chrono::mil
 std::optional<double> metric_value(const std::string& exposition, const std::string& series);
 // GET http://address/metrics, then metric_value; nullopt when unreachable or absent.
 std::optional<double> scrape_value(const std::string& address, const std::string& series);
+struct CommandResult {
+  int exit_code = -1;  // 127 if the program could not be run, 128+signal if killed
+  std::string output;  // stdout and stderr, interleaved
+};
+// Runs args[0] (looked up in PATH) without a shell, so paths need no quoting, with stdin_text on its
+// standard input and env (NAME=value entries) added to its environment; collects what it prints.
+CommandResult run_command(const std::vector<std::string>& args, const std::string& stdin_text = "",
+                          const std::vector<std::string>& env = {});
+// Whether an executable of that name is in PATH.
+bool on_path(const std::string& program);
+
+// GET /status of a daemon, parsed; throws when it does not answer 200 with a JSON object.
+boost::json::object daemon_status(const std::string& address);
+// One pipeline's entry in a /status document; throws naming it when it is not there.
+const boost::json::object& status_pipeline(const boost::json::object& status, const std::string& name);
+
 // A TCP port that was free a moment ago, for servers that cannot be told to pick one themselves.
 uint16_t free_port();
 
