@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/async.hpp"
+#include "formats/timestamp.hpp"
 #include "core/bounded_queue.hpp"
 #include "core/crash_point.hpp"
 #include "core/disk_spool.hpp"
@@ -46,10 +47,6 @@ bool is_cancellation(const std::exception_ptr& e) {
   } catch (...) {
     return false;
   }
-}
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // A coroutine of the pipeline's, with the means to cancel it and to learn that it ended.
@@ -234,7 +231,7 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     p.stats_->commits++;
     p.stats_->records_out += batch.records.size();
     p.stats_->bytes_out += batch.bytes;
-    p.stats_->last_commit_unix_ms = unix_ms_now();
+    p.stats_->last_commit_unix_ms = formats::unix_ms_now();
     if (batch.max_event_time_ms > p.stats_->last_event_time_ms) p.stats_->last_event_time_ms = batch.max_event_time_ms;
     co_await sink->committed();
     // Every commit, not only those with rejects, so that dead-letter parts roll by age and become visible.
@@ -376,7 +373,7 @@ awaitable<void> Pipeline::run() {
       co_return;
     } catch (const std::exception& e) {
       stats_->last_error = e.what();
-      stats_->last_error_unix_ms = unix_ms_now();
+      stats_->last_error_unix_ms = formats::unix_ms_now();
       log_event(*log_, LogLevelOf::error, fmt::format("pipeline failed: {}", e.what()),
                 {{"event", "pipeline_failed"}, {"error", e.what()}, {"restarts", stats_->restarts}});
     }

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "core/async.hpp"
+#include "formats/timestamp.hpp"
 #include "core/logging.hpp"
 #include "core/pipeline.hpp"
 #include "core/service_notify.hpp"
@@ -28,10 +29,6 @@ namespace sluice::core {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // One pipeline name and what outlives its instances: stats, tap readers, and the instance a reload is
 // waiting to start once the current one has drained.
@@ -63,7 +60,7 @@ class Runtime {
         http_(io_.get_executor(), log_),
         watchdog_timer_(io_),
         status_timer_(io_),
-        started_unix_ms_(unix_ms_now()) {}
+        started_unix_ms_(formats::unix_ms_now()) {}
 
   int run();
 
@@ -220,7 +217,7 @@ void Runtime::reload() {
   reloading_ = true;
   notify_.reloading();
   ReloadReport report;
-  report.at_unix_ms = unix_ms_now();
+  report.at_unix_ms = formats::unix_ms_now();
   report.sequence = last_reload_.sequence + 1;
 
   // Validate everything before touching anything: a reload is all or nothing.

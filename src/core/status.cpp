@@ -12,10 +12,6 @@ namespace json = boost::json;
 
 namespace {
 
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 json::value timestamp(int64_t unix_ms) {
   if (unix_ms <= 0) return nullptr;
   std::string s;
@@ -42,7 +38,7 @@ json::array strings(const std::vector<std::string>& v) {
 }  // namespace
 
 std::string render_status(const StatusInput& in) {
-  int64_t now = unix_ms_now();
+  int64_t now = formats::unix_ms_now();
   json::object root;
   root["version"] = in.version;
   root["started_at"] = timestamp(in.started_unix_ms);

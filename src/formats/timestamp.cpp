@@ -1,6 +1,7 @@
 #include "formats/timestamp.hpp"
 
 #include <cctype>
+#include <chrono>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,8 @@ void append_digits(std::string& out, int64_t v, int width) {
 }
 
 }  // namespace
+
+int64_t unix_ms_now() { return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 void append_iso8601_ms(std::string& out, int64_t unix_ms) {
   int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : (unix_ms - 86399999) / 86400000;

@@ -7,6 +7,8 @@
 
 namespace sluice::formats {
 
+// Now, as Unix milliseconds (wall clock: for timestamps people read, never for measuring durations).
+int64_t unix_ms_now();
 // Appends "2026-11-25T07:30:00.123Z".
 void append_iso8601_ms(std::string& out, int64_t unix_ms);
 // Parses RFC 3339 ("2026-01-02T03:04:05Z", "...+01:00", fractional seconds) to unix ms; nullopt if invalid.

@@ -12,6 +12,8 @@
 #include <list>
 #include <stdexcept>
 
+#include "formats/hex.hpp"
+
 namespace sluice::metrics {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -24,13 +26,6 @@ constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr size_t kMaxRequestBytes = 16 * 1024;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Query strings as browsers and curl send them: %XX escapes and '+' for space. A malformed escape is kept as
 // written rather than refused: these are names to look up, and a wrong one answers 404 anyway.
 std::string percent_decode(std::string_view in) {
@@ -39,8 +34,8 @@ std::string percent_decode(std::string_view in) {
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '+') {
       out += ' ';
-    } else if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-      out += char(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+    } else if (in[i] == '%' && i + 2 < in.size() && formats::hex_digit(in[i + 1]) >= 0 && formats::hex_digit(in[i + 2]) >= 0) {
+      out += char(formats::hex_digit(in[i + 1]) * 16 + formats::hex_digit(in[i + 2]));
       i += 2;
     } else {
       out += in[i];

@@ -15,6 +15,7 @@
 #include "core/crash_point.hpp"
 #include "formats/csv.hpp"
 #include "formats/gzip.hpp"
+#include "formats/timestamp.hpp"
 #include "state/state_store.hpp"
 
 namespace sluice::sinks::file {
@@ -57,10 +58,6 @@ void fsync_dir(const std::string& dir) {
   int rc = ::fsync(fd);
   ::close(fd);
   if (rc != 0) throw_errno("cannot fsync directory", dir);
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 void append_value_as_csv_field(std::string& out, const json::value* v) {
@@ -210,7 +207,7 @@ void FileSink::open_new_part(const std::vector<std::string>& columns) {
   // Skip numbers whose files exist: a state_dir that was wiped must not overwrite earlier output.
   do p.name = final_name(next_number_++);
   while (fs::exists(final_path(p)) || fs::exists(temp_path(p)));
-  p.created_ms = now_ms();
+  p.created_ms = formats::unix_ms_now();
   p.columns = columns;
   fd_ = ::open(temp_path(p).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw_errno("cannot create", temp_path(p));
@@ -333,7 +330,7 @@ awaitable<void> FileSink::committed() {
     if (has_open_part()) {
       const Part& p = parts_.back();
       bool full = p.length >= options_.roll.max_bytes.bytes;
-      bool old = now_ms() - p.created_ms >= std::chrono::duration_cast<std::chrono::milliseconds>(options_.roll.max_age.value).count();
+      bool old = formats::unix_ms_now() - p.created_ms >= std::chrono::duration_cast<std::chrono::milliseconds>(options_.roll.max_age.value).count();
       if (full || old) seal_open_part();
     }
     if (finish_sealed()) {

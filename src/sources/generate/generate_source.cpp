@@ -110,9 +110,7 @@ awaitable<void> GenerateSource::run(core::SourceContext& ctx) {
     if (!parsed) throw std::runtime_error("unreadable generate position '" + it->second + "' in the checkpoint");
     pos = *parsed;
   } else {
-    pos.start_ms = options_.start_time == "now"
-                       ? std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()
-                       : *formats::parse_rfc3339_ms(options_.start_time);
+    pos.start_ms = options_.start_time == "now" ? formats::unix_ms_now() : *formats::parse_rfc3339_ms(options_.start_time);
   }
   if (pos.next_seq > 0) ctx.log().info("generator resuming at seq {}", pos.next_seq);
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "formats/hex.hpp"
+
 namespace sluice::sources::postgres_cdc {
 namespace {
 
@@ -82,8 +84,7 @@ std::optional<Lsn> parse_lsn(std::string_view text) {
   uint64_t hi = 0, lo = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     if (i == slash) continue;
-    char c = text[i];
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    int d = formats::hex_digit(text[i]);
     if (d < 0) return std::nullopt;
     (i < slash ? hi : lo) = (i < slash ? hi : lo) * 16 + uint64_t(d);
   }

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "formats/hex.hpp"
 #include "formats/json_check.hpp"
 
 namespace sluice::sources::postgres_cdc {
@@ -51,13 +52,6 @@ void append_base64(std::string& out, std::string_view bytes) {
     out += rest == 2 ? alphabet[(v >> 6) & 63] : '=';
     out += '=';
   }
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // "2026-11-25 10:00:00.5+00" → "2026-11-25T10:00:00.5Z"; "+05:30" offsets are kept as offsets.
@@ -214,7 +208,7 @@ void append_json_value(std::string& out, uint32_t type, std::string_view text) {
       if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2) bad(type, text, "not hex bytea output (bytea_output = hex?)");
       std::string bytes;
       for (size_t i = 2; i < text.size(); i += 2) {
-        int hi = hex_digit(text[i]), lo = hex_digit(text[i + 1]);
+        int hi = formats::hex_digit(text[i]), lo = formats::hex_digit(text[i + 1]);
         if (hi < 0 || lo < 0) bad(type, text, "bad hex digit");
         bytes += char(hi * 16 + lo);
       }
