@@ -20,8 +20,9 @@ BoundedQueue::BoundedQueue(asio::any_io_executor ex, uint64_t max_records, uint6
       departure_bytes_(clock) {}
 
 bool BoundedQueue::fits(const Record& r) const {
-  // A record bigger than the whole byte cap is admitted into an empty queue, or it could never pass.
-  if (records_.empty()) return true;
+  // A record bigger than the whole byte cap is admitted into an empty queue, or it could never pass. A
+  // position without data takes no room worth refusing.
+  if (records_.empty() || r.position_only) return true;
   return records_.size() < max_records_ && bytes_ + r.bytes() <= max_bytes_;
 }
 
@@ -32,17 +33,20 @@ void BoundedQueue::admit(Record&& r) {
 }
 
 void BoundedQueue::drop(Record& r, const char* reason, uint64_t after) {
-  stats_.dropped[reason]++;
-  if (!r.position.empty()) dropped_positions_.push_back({after, r.partition, std::move(r.position)});
+  if (!r.position_only) stats_.dropped[reason]++;
+  if (!r.position.empty()) dropped_positions_.push_back({after, r.partition, std::move(r.position), r.mid_group});
 }
 
 awaitable<void> BoundedQueue::push(Records& records) {
   if (closed_) throw std::logic_error("push to a closed queue");
-  uint64_t offered_bytes = 0;
-  for (const auto& r : records) offered_bytes += r.bytes();
-  arrivals_.add(records.size());
+  uint64_t offered = 0, offered_bytes = 0;
+  for (const auto& r : records) {
+    offered += !r.position_only;
+    offered_bytes += r.bytes();
+  }
+  arrivals_.add(offered);
   arrival_bytes_.add(offered_bytes);
-  stats_.records_in += records.size();
+  stats_.records_in += offered;
   stats_.bytes_in += offered_bytes;
   for (auto& r : records) {
     if (!fits(r)) {
@@ -79,10 +83,18 @@ awaitable<void> BoundedQueue::push(Records& records) {
 void BoundedQueue::apply_dropped_positions(Batch& batch, ResumeTracker& tracker) {
   while (!dropped_positions_.empty() && dropped_positions_.front().after <= taken_) {
     auto& d = dropped_positions_.front();
-    tracker.resolved(d.partition);
+    tracker.resolved(d.partition, d.mid_group);
     batch.checkpoint[partition_names_.at(d.partition)] = std::move(d.position);
     dropped_positions_.pop_front();
   }
+}
+
+// A batch ends where the source can resume, and inside a group (a transaction) only once the group's part
+// of the batch has itself outgrown the limits: smaller groups are never split across commits.
+bool BoundedQueue::may_end(const Batch& batch, const BatchLimits& limits, const ResumeTracker& tracker) const {
+  if (!tracker.at_resume_point()) return false;
+  if (tracker.at_group_end()) return true;
+  return batch.size() - group_start_.records >= limits.max_records || batch.bytes - group_start_.bytes >= limits.max_bytes;
 }
 
 bool BoundedQueue::take(Batch& batch, const BatchLimits& limits, ResumeTracker& tracker) {
@@ -90,7 +102,7 @@ bool BoundedQueue::take(Batch& batch, const BatchLimits& limits, ResumeTracker& 
   while (!records_.empty()) {
     bool full = batch.size() >= limits.max_records || batch.bytes >= limits.max_bytes;
     // Never end a batch where the source cannot resume; go past the limits until a record that carries a position.
-    if (full && tracker.at_resume_point()) break;
+    if (full && may_end(batch, limits, tracker)) break;
     apply_dropped_positions(batch, tracker);
     Record& r = records_.front();
     uint64_t n = r.bytes();
@@ -99,14 +111,16 @@ bool BoundedQueue::take(Batch& batch, const BatchLimits& limits, ResumeTracker& 
     if (!r.position.empty()) batch.checkpoint[partition_names_.at(r.partition)] = r.position;
     tracker.add(r);
     if (r.event_time_ms > batch.max_event_time_ms) batch.max_event_time_ms = r.event_time_ms;
-    (r.rejected ? batch.rejected : batch.records).push_back(std::move(r));
+    if (!r.position_only) (r.rejected ? batch.rejected : batch.records).push_back(std::move(r));
     records_.pop_front();
     ++taken_;
     took = true;
-    if (tracker.at_resume_point()) mark_resume_point(batch);
+    if (tracker.at_group_end()) group_start_ = {batch.size(), batch.bytes};
+    if (may_end(batch, limits, tracker)) mark_resume_point(batch);
   }
   apply_dropped_positions(batch, tracker);
-  if (tracker.at_resume_point()) mark_resume_point(batch);
+  if (tracker.at_group_end()) group_start_ = {batch.size(), batch.bytes};
+  if (may_end(batch, limits, tracker)) mark_resume_point(batch);
   // Service is counted at commit (commit_state), where it really happens.
   if (took) has_room_.notify_all();
   return took;
@@ -130,6 +144,7 @@ void BoundedQueue::discard_unresumable_tail(Batch& batch) {
 awaitable<bool> BoundedQueue::pop(Batch& batch, const BatchLimits& limits) {
   batch.clear();
   resume_point_ = {};
+  group_start_ = {};
   ResumeTracker tracker;
   while (records_.empty()) {
     if (closed_) co_return false;
@@ -140,7 +155,7 @@ awaitable<bool> BoundedQueue::pop(Batch& batch, const BatchLimits& limits) {
   auto deadline = std::chrono::steady_clock::now() + limits.max_wait;
   for (;;) {
     bool full = batch.size() >= limits.max_records || batch.bytes >= limits.max_bytes;
-    if (tracker.at_resume_point() && (full || closed_ || flush_requested_)) break;
+    if (may_end(batch, limits, tracker) && (full || closed_ || flush_requested_)) break;
     if (closed_ && records_.empty()) {
       // The source stopped in the middle of a group (a throttled push or a rate-limited chunk cancelled part
       // way): what follows the last resume point is not committed, and the next start reads it again.
@@ -149,7 +164,7 @@ awaitable<bool> BoundedQueue::pop(Batch& batch, const BatchLimits& limits) {
     }
     if (records_.empty()) {
       bool notified = co_await has_data_.wait_until(deadline);
-      if (!notified && tracker.at_resume_point()) break;
+      if (!notified && may_end(batch, limits, tracker)) break;
       if (!notified) deadline = std::chrono::steady_clock::now() + limits.max_wait;
     }
     take(batch, limits, tracker);

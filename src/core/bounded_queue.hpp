@@ -41,6 +41,7 @@ class BoundedQueue final : public Channel {
   void mark_resume_point(const Batch& batch);
   void discard_unresumable_tail(Batch& batch);
   bool take(Batch& batch, const BatchLimits& limits, ResumeTracker& tracker);
+  bool may_end(const Batch& batch, const BatchLimits& limits, const ResumeTracker& tracker) const;
 
   uint64_t max_records_, max_bytes_;
   Policy policy_;
@@ -54,6 +55,7 @@ class BoundedQueue final : public Channel {
     uint64_t after;  // admitted-record count at the drop
     uint32_t partition;
     std::string position;
+    bool mid_group;
   };
   std::deque<DroppedPosition> dropped_positions_;
   uint64_t admitted_ = 0, taken_ = 0;
@@ -63,6 +65,12 @@ class BoundedQueue final : public Channel {
     uint64_t bytes = 0;
     Checkpoint checkpoint;
   } resume_point_;
+  // The batch's size when it last stood at the end of every group: what the open group has added since
+  // decides whether it has outgrown the limits.
+  struct {
+    size_t records = 0;
+    uint64_t bytes = 0;
+  } group_start_;
   uint64_t bytes_ = 0;
   bool closed_ = false;
   bool flush_requested_ = false;

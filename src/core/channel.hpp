@@ -23,23 +23,36 @@ struct BatchLimits {
 
 // Whether a run of records ends where the source can resume: every partition seen in it ends with a record
 // that carries its position. Records without a position (mid-chunk, mid-transaction) keep their partition open.
+// A position marked mid_group resumes, but inside a group (a transaction) that is better not split.
 class ResumeTracker {
  public:
   void add(const Record& r) {
     if (r.position.empty()) {
-      if (std::find(open_.begin(), open_.end(), r.partition) == open_.end()) open_.push_back(r.partition);
-    } else {
-      resolved(r.partition);
+      insert(open_, r.partition);
+      return;
     }
+    resolved(r.partition, r.mid_group);
   }
-  void resolved(uint32_t partition) {
-    auto it = std::find(open_.begin(), open_.end(), partition);
-    if (it != open_.end()) open_.erase(it);
+  // A position applied without its record (the record was dropped).
+  void resolved(uint32_t partition, bool mid_group) {
+    erase(open_, partition);
+    if (mid_group) insert(in_group_, partition);
+    else erase(in_group_, partition);
   }
   bool at_resume_point() const { return open_.empty(); }
+  // At a resume point that also ends every group: where batches end by preference.
+  bool at_group_end() const { return open_.empty() && in_group_.empty(); }
 
  private:
-  std::vector<uint32_t> open_;  // few partitions are open at once: a vector beats a set
+  // Few partitions are open at once: a vector beats a set.
+  static void insert(std::vector<uint32_t>& v, uint32_t p) {
+    if (std::find(v.begin(), v.end(), p) == v.end()) v.push_back(p);
+  }
+  static void erase(std::vector<uint32_t>& v, uint32_t p) {
+    auto it = std::find(v.begin(), v.end(), p);
+    if (it != v.end()) v.erase(it);
+  }
+  std::vector<uint32_t> open_, in_group_;
 };
 
 class Channel {

@@ -128,19 +128,23 @@ awaitable<void> DiskSpool::push(Records& records) {
   Checkpoint positions;
   uint64_t added = 0, record_bytes = 0;
   uint64_t seq = next_seq_;
+  uint64_t spooled = 0;
   for (size_t i = 0; i < durable; ++i) {
     const Record& r = held_back_[i];
+    if (!r.position.empty()) positions[partition_names_.at(r.partition)] = r.position;
+    // The spool's own write makes a data-less position durable: nothing of it is left for the sink.
+    if (r.position_only) continue;
     std::string encoded = encode(r);
     added += encoded.size();
     record_bytes += r.bytes();
     txn.put(state::Family::spool, record_key(seq++), encoded);
-    if (!r.position.empty()) positions[partition_names_.at(r.partition)] = r.position;
+    ++spooled;
   }
   for (const auto& [partition, position] : positions)
     txn.put(state::Family::checkpoints, state::scoped_key(pipeline_, partition), position);
-  arrivals_.add(durable);
+  arrivals_.add(spooled);
   arrival_bytes_.add(added);
-  stats_.records_in += durable;
+  stats_.records_in += spooled;
   stats_.bytes_in += record_bytes;
   // A push bigger than the whole spool is admitted into an empty one, or it could never pass.
   while (bytes_ > 0 && bytes_ + added > max_bytes_) co_await has_room_.wait();

@@ -119,6 +119,13 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   asio::any_io_executor executor() override { return p.env_.executor; }
   asio::any_io_executor blocking_executor() override { return p.env_.blocking; }
   prometheus::Registry& metrics() override { return *p.env_.metrics; }
+  void set_degraded(std::string_view reason) override {
+    auto& stats = *p.stats_;
+    if (stats.degraded == reason) return;
+    if (stats.degraded.empty()) stats.degraded_since_unix_ms = formats::unix_ms_now();
+    stats.degraded = reason;
+    if (reason.empty()) stats.degraded_since_unix_ms = 0;
+  }
   awaitable<void> push(Records& records) override {
     auto& stats = *p.stats_;
     for (const auto& r : records)
@@ -307,6 +314,7 @@ awaitable<void> Pipeline::run_attempt() {
     ~Clear() { p->current_ = nullptr; }
   } clear{this};
   state_ = PipelineState::starting;
+  run.set_degraded("");  // whatever degraded the last run is the new run's to find again
   co_await run.open();
   if (!run.checkpoint_.empty()) log_->info("resuming from {} committed position(s)", run.checkpoint_.size());
   state_ = PipelineState::running;

@@ -6,7 +6,7 @@
 
 namespace sluice::core {
 
-enum class Op : uint8_t { insert, update, remove, snapshot_read };
+enum class Op : uint8_t { insert, update, remove, snapshot_read, truncate };
 
 // One unit of data on its way from a source to a sink. Values are raw bytes (a JSON object for every
 // built-in source); nothing on the path parses them unless a transform or sink needs fields.
@@ -20,6 +20,12 @@ struct Record {
   uint32_t partition = 0;  // index into the pipeline's partition table (SourceContext::partition)
   Op op = Op::insert;
   bool rejected = false;  // a dead-letter entry: `value` describes the bad input, the sink never sees it
+  // The position resumes inside a group the source would rather not split (a change in the middle of a
+  // database transaction): a batch ends here only once the group alone has outgrown the batch limits.
+  bool mid_group = false;
+  // Carries a position and no data (a heartbeat, the end of a transaction with nothing for this pipeline):
+  // it advances the checkpoint in order with the records around it and never reaches a sink.
+  bool position_only = false;
 
   size_t bytes() const { return value.size() + key.size() + before.size(); }
 };

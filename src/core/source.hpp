@@ -37,6 +37,9 @@ class SourceContext {
   // The daemon's Prometheus registry, for the connector's own series (partition lag, requests by status):
   // label them with pipeline(), keep label sets bounded, and remove them when the source goes away.
   virtual prometheus::Registry& metrics() = 0;
+  // Marks the pipeline degraded with a reason an operator can act on (shown in /status, `sluiced status` and
+  // sluice_pipeline_degraded), or healthy again with an empty reason. The source logs the change itself.
+  virtual void set_degraded(std::string_view reason) = 0;
 };
 
 class Source {

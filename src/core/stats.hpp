@@ -47,6 +47,10 @@ struct PipelineStats {
   Checkpoint committed_position;     // every partition's last committed position
   int64_t last_read_event_time_ms = 0;  // newest event time the source has handed over: its lag behind now
   uint64_t tap_skipped = 0;         // records a live tap could not take (sampled out or reader too slow)
+  // Why the source reports the pipeline as degraded (running, but something needs an operator: a
+  // replication slot lagging past its limit); empty while healthy. Cleared when a run starts.
+  std::string degraded;
+  int64_t degraded_since_unix_ms = 0;
   // Gauges refreshed by the queue.
   double arrival_rate = 0;  // λ, records/s
   double service_rate = 0;  // μ, records/s

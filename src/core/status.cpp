@@ -93,6 +93,8 @@ std::string render_status(const StatusInput& in) {
     o["last_error"] = s.last_error.empty() ? json::value(nullptr) : json::value(s.last_error);
     o["last_error_at"] = timestamp(s.last_error_unix_ms);
     o["restarts"] = s.restarts;
+    o["degraded"] = s.degraded.empty() ? json::value(nullptr) : json::value(s.degraded);
+    o["degraded_since"] = timestamp(s.degraded_since_unix_ms);
     o["instance"] = p.instance;
     o["tap_readers"] = p.tap_readers;
     o["tap_skipped"] = s.tap_skipped;
@@ -178,7 +180,17 @@ std::string format_status_table(const std::string& status_json) {
       error.resize(57);
       error += "...";
     }
-    rows.push_back({std::string(p.at("name").as_string()), std::string(p.at("state").as_string()),
+    std::string state(p.at("state").as_string());
+    const auto* degraded = p.if_contains("degraded");
+    if (degraded && degraded->is_string()) {
+      state += " (degraded)";
+      error = std::string(degraded->as_string()) + (error == "-" ? "" : "; " + error);
+      if (error.size() > 60) {
+        error.resize(57);
+        error += "...";
+      }
+    }
+    rows.push_back({std::string(p.at("name").as_string()), state,
                     rate(p.at("arrival_rate").to_number<double>()), rate(p.at("service_rate").to_number<double>()), fill,
                     seconds(p.if_contains("time_to_overflow_s")), seconds(p.if_contains("end_to_end_lag_s")),
                     std::to_string(number(p, "records_out")), std::to_string(dropped), std::to_string(number(p, "rejected")),

@@ -19,7 +19,7 @@ uint64_t Tap::offer(const Records& records) {
     size_t budget = std::min(room, size_t(std::floor(r.tokens)));
     size_t taken = 0, offered = 0;
     for (const auto& record : records) {
-      if (record.rejected) continue;
+      if (record.rejected || record.position_only) continue;
       ++offered;
       if (taken < budget) {
         r.values.push_back(record.value);

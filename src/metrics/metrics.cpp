@@ -70,6 +70,7 @@ class PipelineCollector final : public prometheus::Collectable {
       out.gauge("sluice_pipeline_info", "", n, 1,
                 {{"config_hash", p.config.config_hash}, {"source", p.config.source.common.type}, {"sink", p.config.sink.common.type}});
       out.counter("sluice_pipeline_restarts_total", "", n, double(s.restarts));
+      out.gauge("sluice_pipeline_degraded", "", n, s.degraded.empty() ? 0 : 1);
       out.counter("sluice_records_in_total", "", n, double(s.records_in));
       out.counter("sluice_bytes_in_total", "", n, double(s.bytes_in));
       out.counter("sluice_records_out_total", "", n, double(s.records_out));
@@ -125,6 +126,7 @@ class PipelineCollector final : public prometheus::Collectable {
         {"sluice_pipeline_state", "1 for the pipeline's current state, 0 for the others", MetricType::Gauge},
         {"sluice_pipeline_info", "the pipeline's configuration hash and connector types", MetricType::Gauge},
         {"sluice_pipeline_restarts_total", "restarts after a failure", MetricType::Counter},
+        {"sluice_pipeline_degraded", "1 while the source reports the pipeline degraded (the reason is in /status), else 0", MetricType::Gauge},
         {"sluice_records_in_total", "records accepted from the source", MetricType::Counter},
         {"sluice_bytes_in_total", "bytes accepted from the source", MetricType::Counter},
         {"sluice_records_out_total", "records committed to the sink", MetricType::Counter},

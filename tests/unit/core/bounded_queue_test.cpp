@@ -227,3 +227,105 @@ TEST_CASE("a source stopped in the middle of a group: the tail after the last re
     CHECK_FALSE(got);
   });
 }
+
+namespace {
+
+// A database transaction of n changes as a CDC source pushes it: resumable every `every` changes inside
+// (mid_group) and at its commit.
+Records transaction(int first, int n, int every) {
+  Records rs = make(first, n, 10, false);
+  for (int i = 0; i < n; ++i) {
+    if ((i + 1) % every == 0) {
+      rs[size_t(i)].position = std::to_string(first + i + 1);
+      rs[size_t(i)].mid_group = true;
+    }
+  }
+  rs.back().position = std::to_string(first + n);
+  rs.back().mid_group = false;
+  return rs;
+}
+
+}  // namespace
+
+TEST_CASE("a group that fits the batch limits is never split, even where it could resume inside", "[queue]") {
+  Fixture f;
+  auto q = f.queue(1000, 1 << 20, Policy::throttle);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = transaction(0, 3, 1);    // 0..2
+    Records big = transaction(3, 8, 1);   // 3..10: resumable after every change, fits a batch of 10
+    rs.insert(rs.end(), big.begin(), big.end());
+    co_await q.push(rs);
+    Batch b;
+    { bool got = co_await q.pop(b, limits(10)); REQUIRE(got); }
+    // Full at 10 records inside the second group; its part (7) has not outgrown the limit: go on to its end.
+    CHECK(b.records.size() == 11);
+    CHECK(b.checkpoint.at("p") == "11");
+  });
+}
+
+TEST_CASE("a group bigger than the batch limits is split at its resumable points, bounded by the limits", "[queue]") {
+  Fixture f;
+  auto q = f.queue(1000, 1 << 20, Policy::throttle);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = transaction(0, 2, 1);   // 0..1
+    Records big = transaction(2, 25, 3);  // 2..26
+    rs.insert(rs.end(), big.begin(), big.end());
+    co_await q.push(rs);
+    std::vector<size_t> sizes;
+    std::vector<std::string> ends;
+    Batch b;
+    while (q.size() > 0) {
+      bool got = co_await q.pop(b, limits(5));
+      REQUIRE(got);
+      sizes.push_back(b.records.size());
+      ends.push_back(b.checkpoint.at("p"));
+    }
+    // Each batch ends at the first resumable point after the big group's part in it reached 5 records: the
+    // first holds the small group and 2..7, the next ones 6 records each, the last the group's end.
+    CHECK(sizes == std::vector<size_t>{8, 6, 6, 6, 1});
+    CHECK(ends == std::vector<std::string>{"8", "14", "20", "26", "27"});
+  });
+}
+
+TEST_CASE("a stop inside a group that fits the limits commits only up to the group's start", "[queue]") {
+  Fixture f;
+  auto q = f.queue(100, 1 << 20, Policy::throttle);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = transaction(0, 2, 1);
+    Records open = transaction(2, 6, 2);
+    open.resize(5);  // the group's end never arrived; its mid points at 4 and 6 did
+    rs.insert(rs.end(), open.begin(), open.end());
+    co_await q.push(rs);
+    q.close();
+    Batch b;
+    bool got = co_await q.pop(b, limits(100));
+    REQUIRE(got);
+    CHECK(b.records.size() == 2);
+    CHECK(b.checkpoint.at("p") == "2");
+  });
+}
+
+TEST_CASE("a position-only record advances the checkpoint and never reaches the sink", "[queue]") {
+  Fixture f;
+  auto q = f.queue(2, 1 << 20, Policy::drop_newest);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 2);
+    Record heartbeat;
+    heartbeat.position = "hb";
+    heartbeat.position_only = true;
+    rs.push_back(heartbeat);
+    co_await q.push(rs);  // the queue is full: the data-less record is admitted anyway, not dropped
+    CHECK(f.stats.dropped.empty());
+    CHECK(f.stats.records_in == 2);
+    Batch b;
+    { bool got = co_await q.pop(b, limits(10)); REQUIRE(got); }
+    CHECK(b.records.size() == 2);
+    CHECK(b.checkpoint.at("p") == "hb");
+    rs.push_back(heartbeat);
+    rs.back().position = "hb2";
+    co_await q.push(rs);
+    { bool got = co_await q.pop(b, limits(10)); REQUIRE(got); }
+    CHECK(b.size() == 0);  // a batch of nothing but a position still commits it
+    CHECK(b.checkpoint.at("p") == "hb2");
+  });
+}

@@ -183,3 +183,26 @@ TEST_CASE("a second store on the same state_dir is refused, naming the holder", 
     CHECK(std::string(e.what()).find("in use by another sluiced process (pid " + std::to_string(::getpid()) + ")") != std::string::npos);
   }
 }
+
+TEST_CASE("a position-only record is made durable by the spool write and never spooled for the sink", "[spool]") {
+  Fixture f;
+  auto s = f.spool(1 << 20);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 3);
+    Record heartbeat;
+    heartbeat.position = "hb";
+    heartbeat.position_only = true;
+    rs.push_back(heartbeat);
+    co_await s->push(rs);
+    CHECK(f.store->get(state::Family::checkpoints, state::scoped_key("pipe", "p")) == "hb");
+    CHECK(s->size() == 3);
+    CHECK(f.stats.records_in == 3);
+    rs.push_back(heartbeat);
+    rs.back().position = "hb2";
+    co_await s->push(rs);
+    CHECK(f.store->get(state::Family::checkpoints, state::scoped_key("pipe", "p")) == "hb2");
+    CHECK(s->size() == 3);
+  });
+  REQUIRE(f.acknowledged.size() == 2);
+  CHECK(f.acknowledged.back().at("p") == "hb2");
+}

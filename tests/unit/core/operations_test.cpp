@@ -159,6 +159,35 @@ TEST_CASE("/status renders every field, and `sluiced status` turns it into a tab
   CHECK_THROWS_WITH(core::format_status_table("<html>"), Catch::Contains("not JSON"));
 }
 
+TEST_CASE("a degraded pipeline shows its reason in /status, the table and the metrics", "[status][metrics]") {
+  TempDir dir;
+  write_file(dir / "cdc.yaml", "source: { type: generate }\nsink: { type: blackhole }\n");
+  auto config = core::load_pipeline_file(dir / "cdc.yaml");
+  core::PipelineStats stats;
+  core::StatusInput in;
+  in.version = "9.9.9";
+  in.pipelines.push_back({&config, &stats, core::PipelineState::running, 0, 1});
+  auto pipeline_json = [&] { return boost::json::parse(core::render_status(in)).as_object().at("pipelines").as_array()[0].as_object(); };
+  CHECK(pipeline_json().at("degraded").is_null());
+  CHECK(core::format_status_table(core::render_status(in)).find("(degraded)") == std::string::npos);
+
+  stats.degraded = "slot lag 2.0 GiB exceeds max_slot_lag 1.0 GiB";
+  stats.degraded_since_unix_ms = 1795599866000;
+  auto p = pipeline_json();
+  CHECK(p.at("degraded").as_string() == stats.degraded);
+  CHECK(p.at("degraded_since").as_string() == "2026-11-25T09:44:26.000Z");
+  std::string table = core::format_status_table(core::render_status(in));
+  INFO(table);
+  CHECK(table.find("running (degraded)") != std::string::npos);
+  CHECK(table.find("slot lag 2.0 GiB") != std::string::npos);
+
+  const std::string name = "cdc";
+  metrics::Metrics m([&](const metrics::PipelineVisitor& visit) { visit({name, "running", config, stats}); });
+  CHECK(metric_value(m.render(), R"(sluice_pipeline_degraded{pipeline="cdc"})") == 1.0);
+  stats.degraded.clear();
+  CHECK(metric_value(m.render(), R"(sluice_pipeline_degraded{pipeline="cdc"})") == 0.0);
+}
+
 TEST_CASE("metrics render every family with HELP and TYPE even before any pipeline exists", "[metrics]") {
   metrics::Metrics m([](const metrics::PipelineVisitor&) {});
   std::string text = m.render();

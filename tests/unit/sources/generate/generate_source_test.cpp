@@ -35,6 +35,7 @@ struct CollectingContext final : core::SourceContext {
   asio::any_io_executor executor() override { return io.get_executor(); }
   asio::any_io_executor blocking_executor() override { return io.get_executor(); }
   prometheus::Registry& metrics() override { return registry; }
+  void set_degraded(std::string_view) override {}
   prometheus::Registry registry;
 };
 
