@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/multiple_exceptions.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -40,6 +41,19 @@ auto run_blocking(const Executor& pool, F&& f) -> awaitable<std::invoke_result_t
         });
       },
       asio::use_awaitable);
+}
+
+// Asio's awaitable operators report "every branch failed" as multiple_exceptions holding the first
+// failure, nested once per operator (a || b || c). Rethrows that first failure itself, so that a
+// cancellation still reads as operation_aborted and an error keeps its type.
+[[noreturn]] inline void rethrow_first_cause(std::exception_ptr e) {
+  for (;;) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const asio::multiple_exceptions& m) {
+      e = m.first_exception();
+    }
+  }
 }
 
 }  // namespace sluice::core

@@ -98,6 +98,48 @@ int64_t pg_timestamp_to_unix_ms(PgTimestamp ts) {
   return kPgEpochUnixMs + ms;
 }
 
+PgTimestamp unix_ms_to_pg_timestamp(int64_t unix_ms) { return (unix_ms - 946684800000) * 1000; }
+
+std::variant<XLogData, Keepalive> decode_copy_message(std::string_view bytes) {
+  if (bytes.empty()) throw PgOutputError("replication stream: empty message");
+  switch (bytes[0]) {
+    case 'w': {
+      Reader r(bytes, "XLogData");
+      XLogData m;
+      m.start = r.u64();
+      m.wal_end = r.u64();
+      m.sent = r.i64();
+      m.payload = bytes.substr(25);
+      return m;
+    }
+    case 'k': {
+      Reader r(bytes, "primary keepalive");
+      Keepalive m;
+      m.wal_end = r.u64();
+      m.sent = r.i64();
+      m.reply_requested = r.u8() != 0;
+      r.finish();
+      return m;
+    }
+    default:
+      throw PgOutputError(std::string("replication stream: unknown message type '") + (bytes[0] >= 32 && bytes[0] < 127 ? std::string(1, bytes[0]) : "\\x" + std::to_string(uint8_t(bytes[0]))) + "'");
+  }
+}
+
+std::string standby_status_update(Lsn received, Lsn flushed, PgTimestamp now) {
+  std::string out(34, '\0');
+  out[0] = 'r';
+  auto put = [&](size_t at, uint64_t v) {
+    for (int i = 0; i < 8; ++i) out[at + size_t(i)] = char((v >> (56 - 8 * i)) & 0xff);
+  };
+  put(1, received);
+  put(9, flushed);
+  put(17, flushed);
+  put(25, uint64_t(now));
+  out[33] = 0;  // no reply wanted
+  return out;
+}
+
 PgOutputMessage decode_pgoutput(std::string_view bytes) {
   if (bytes.empty()) throw PgOutputError("pgoutput: empty message");
   switch (bytes[0]) {

@@ -99,4 +99,22 @@ using PgOutputMessage = std::variant<Begin, Commit, Origin, Relation, Type, Inse
 // Decodes one pgoutput message (the payload of one XLogData).
 PgOutputMessage decode_pgoutput(std::string_view bytes);
 
+// The streaming replication protocol's own messages inside COPY BOTH.
+struct XLogData {
+  Lsn start = 0;     // where the payload's WAL record starts
+  Lsn wal_end = 0;   // the server's current end of WAL
+  PgTimestamp sent = 0;
+  std::string_view payload;  // a pgoutput message; points into the decoded bytes
+};
+struct Keepalive {
+  Lsn wal_end = 0;
+  PgTimestamp sent = 0;
+  bool reply_requested = false;  // the server will time us out unless a status update follows soon
+};
+std::variant<XLogData, Keepalive> decode_copy_message(std::string_view bytes);
+// A standby status update: what was received, and what is durably committed (flushed and applied alike:
+// the slot's confirmed_flush_lsn follows `flushed`).
+std::string standby_status_update(Lsn received, Lsn flushed, PgTimestamp now);
+PgTimestamp unix_ms_to_pg_timestamp(int64_t unix_ms);
+
 }  // namespace sluice::sources::postgres_cdc
