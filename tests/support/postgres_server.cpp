@@ -76,12 +76,23 @@ std::string PostgresServer::dsn(const std::string& database) const {
   return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=" + database;
 }
 
-std::string PostgresServer::sql(const std::string& statements, const std::string& database) const {
-  auto [rc, out] = run_command({"psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", std::to_string(port_), "-U",
-                                "postgres", "-d", database, "-f", "-"},
-                               statements);
-  if (rc != 0) throw std::runtime_error("psql failed (" + std::to_string(rc) + "):\n" + out);
+namespace {
+
+std::string psql(uint16_t port, const std::string& database, const std::string& statements, bool tags) {
+  std::vector<std::string> args{"psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", std::to_string(port), "-U",
+                                "postgres", "-d", database, "-f", "-"};
+  if (!tags) args.insert(args.begin() + 2, "-q");
+  auto [rc, out] = run_command(args, statements);
+  if (rc != 0) throw std::runtime_error("psql failed (" + std::to_string(rc) + "):\n" + out.substr(0, 4000));
   return out;
 }
+
+}  // namespace
+
+std::string PostgresServer::sql(const std::string& statements, const std::string& database) const {
+  return psql(port_, database, statements, false);
+}
+
+std::string PostgresServer::sql_with_tags(const std::string& statements) const { return psql(port_, "postgres", statements, true); }
 
 }  // namespace sluice::testing

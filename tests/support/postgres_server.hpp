@@ -25,8 +25,12 @@ class PostgresServer {
   // Runs SQL through psql (ON_ERROR_STOP); returns its unaligned, tuples-only output. Throws with psql's
   // message on an error.
   std::string sql(const std::string& statements, const std::string& database = "postgres") const;
+  // The same, with psql's command tags (INSERT 0 5, UPDATE 3) and \echo lines in the output.
+  std::string sql_with_tags(const std::string& statements) const;
   // Stops the server (fast shutdown) and starts it again on the same data directory and port.
   void restart();
+  // What the server logged so far.
+  std::string server_log() const { return read_file(log_); }
 
  private:
   void start();

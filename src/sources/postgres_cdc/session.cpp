@@ -34,6 +34,7 @@ std::string show_bytes(uint64_t n) {
   char buf[32];
   if (n >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.1f GiB", double(n) / double(1ull << 30));
   else if (n >= (1ull << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", double(n) / double(1ull << 20));
+  else if (n >= (1ull << 10)) std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / double(1ull << 10));
   else std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
   return buf;
 }

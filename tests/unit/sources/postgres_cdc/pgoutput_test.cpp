@@ -111,3 +111,21 @@ TEST_CASE("malformed pgoutput messages are errors naming the kind and the byte",
   CHECK_THROWS_WITH(decode_pgoutput(Bytes{}.c('I').u32(1).c('N').u16(1).c('t').u32(10).s + "abc"), Catch::Contains("truncated"));
   CHECK_THROWS_WITH(decode_pgoutput(Bytes{}.c('D').u32(1).c('N').s), Catch::Contains("expected 'K' or 'O'"));
 }
+
+TEST_CASE("replication stream messages decode, and a standby status update encodes as the protocol says", "[pgoutput]") {
+  auto data = std::get<XLogData>(decode_copy_message(Bytes{}.c('w').u64(0x10).u64(0x20).u64(99).s + "Bxyz"));
+  CHECK(data.start == 0x10);
+  CHECK(data.wal_end == 0x20);
+  CHECK(data.sent == 99);
+  CHECK(data.payload == "Bxyz");
+  auto keepalive = std::get<Keepalive>(decode_copy_message(Bytes{}.c('k').u64(0x30).u64(5).c(1).s));
+  CHECK(keepalive.wal_end == 0x30);
+  CHECK(keepalive.reply_requested);
+  CHECK_THROWS_WITH(decode_copy_message("w123"), Catch::Contains("XLogData message, byte 1: truncated"));
+  CHECK_THROWS_WITH(decode_copy_message("q"), Catch::Contains("unknown message type 'q'"));
+
+  std::string status = standby_status_update(0x1122334455667788ull, 0x0102030405060708ull, 0x0A0B0C0D0E0F1011);
+  // 'r', received, flushed, applied (= flushed), client time, no reply wanted.
+  CHECK(status == Bytes{}.c('r').u64(0x1122334455667788ull).u64(0x0102030405060708ull).u64(0x0102030405060708ull).u64(0x0A0B0C0D0E0F1011).c(0).s);
+  CHECK(unix_ms_to_pg_timestamp(946684800001) == 1000);
+}
