@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
@@ -18,6 +16,7 @@
 #include "core/logging.hpp"
 #include "core/notifier.hpp"
 #include "core/tap.hpp"
+#include "core/task.hpp"
 #include "core/token_bucket.hpp"
 #include "sinks/file/file_sink.hpp"
 #include "state/state_store.hpp"
@@ -48,23 +47,6 @@ bool is_cancellation(const std::exception_ptr& e) {
     return false;
   }
 }
-
-// A coroutine of the pipeline's, with the means to cancel it and to learn that it ended.
-struct Task {
-  asio::cancellation_signal cancel;
-  bool done = false;
-  std::exception_ptr error;
-  void start(asio::any_io_executor ex, awaitable<void> body, Notifier& changed) {
-    asio::co_spawn(ex, std::move(body), asio::bind_cancellation_slot(cancel.slot(), [this, &changed](std::exception_ptr e) {
-                     done = true;
-                     error = e;
-                     changed.notify_all();
-                   }));
-  }
-  void stop() {
-    if (!done) cancel.emit(asio::cancellation_type::terminal);
-  }
-};
 
 class PartitionTable {
  public:

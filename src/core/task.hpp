@@ -1,0 +1,34 @@
+#pragma once
+// A coroutine started beside the caller's, with the means to cancel it and to learn that it ended: what a
+// pipeline runs its source and sink worker as, and what a connector runs its side loops as. Include from
+// .cpp files only: it pulls in Asio.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <exception>
+
+#include "core/notifier.hpp"
+
+namespace sluice::core {
+
+struct Task {
+  boost::asio::cancellation_signal cancel;
+  bool done = false;
+  std::exception_ptr error;
+  // Runs body on ex; when it ends, done and error are set and `changed` is notified. The Task and `changed`
+  // must outlive the body.
+  void start(boost::asio::any_io_executor ex, boost::asio::awaitable<void> body, Notifier& changed) {
+    boost::asio::co_spawn(ex, std::move(body), boost::asio::bind_cancellation_slot(cancel.slot(), [this, &changed](std::exception_ptr e) {
+                            done = true;
+                            error = e;
+                            changed.notify_all();
+                          }));
+  }
+  void stop() {
+    if (!done) cancel.emit(boost::asio::cancellation_type::terminal);
+  }
+};
+
+}  // namespace sluice::core
