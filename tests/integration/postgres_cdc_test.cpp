@@ -140,14 +140,15 @@ class Writer {
 TEST_CASE("postgres_cdc: a snapshot, then every kind of change with typed values, TOAST marked, ALTER TABLE followed", "[postgres][cdc]") {
   CdcTest t;
   t.pg.sql(
+      "CREATE DOMAIN positive AS int CHECK (VALUE > 0);\n"
       "CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(20,6), note text, big text, tags text[], doc jsonb, paid boolean,"
-      " at timestamptz, raw bytea);\n"
+      " at timestamptz, raw bytea, qty positive);\n"
       "ALTER TABLE orders ALTER COLUMN big SET STORAGE EXTERNAL;\n"
       "CREATE TABLE audit (id int PRIMARY KEY, v text);\n"
       "ALTER TABLE audit REPLICA IDENTITY FULL;\n"
       "CREATE TABLE ignored (id int PRIMARY KEY);\n"
       "INSERT INTO orders VALUES (1, 12345678901234.123456, 'first', repeat('x', 5000), '{a,\"b c\"}', '{\"k\": [1, 2]}', true,"
-      " '2026-11-25 10:00:00.5+00', '\\x00ff');\n"
+      " '2026-11-25 10:00:00.5+00', '\\x00ff', 3);\n"
       "INSERT INTO orders (id, note) SELECT g, 'n' || g FROM generate_series(2, 5) g;\n"
       "INSERT INTO audit VALUES (1, 'a');\n");
   t.pipeline("cdc", "shapes", "  tables: [orders, audit]\n  snapshot_chunk_rows: 2\n  heartbeat_interval: 200ms\n  status_interval: 200ms\n");
@@ -162,7 +163,7 @@ TEST_CASE("postgres_cdc: a snapshot, then every kind of change with typed values
       "UPDATE audit SET v = 'b';\n"
       "DELETE FROM audit;\n"
       "ALTER TABLE orders ADD COLUMN extra int;\n"
-      "INSERT INTO orders (id, extra) VALUES (99, 7);\n"
+      "INSERT INTO orders (id, extra, qty) VALUES (99, 7, 4);\n"
       "TRUNCATE audit;\n");
   t.catch_up("shapes");
   t.stop();
@@ -196,6 +197,9 @@ TEST_CASE("postgres_cdc: a snapshot, then every kind of change with typed values
   CHECK_FALSE(orders[7].contains("unchanged_toast"));
   CHECK(json::serialize(orders[8].at("before")) == R"({"id":3})");
   CHECK(orders[9].at("after").as_object().at("extra").as_int64() == 7);  // the new column, after ALTER TABLE
+  // A domain is its base type, in the snapshot and in the stream alike.
+  CHECK(first.at("qty").as_int64() == 3);
+  CHECK(orders[9].at("after").as_object().at("qty").as_int64() == 4);
   CHECK(audit[1].at("before").as_object().at("v").as_string() == "a");   // REPLICA IDENTITY FULL: the old row
   CHECK(audit[2].at("before").as_object().at("v").as_string() == "b");
   const auto& s = orders[5].at("source").as_object();
@@ -275,7 +279,7 @@ TEST_CASE("postgres_cdc: a snapshot killed midway resumes from its last committe
   require_same_tables(t.pg, "replay", keys);
 }
 
-TEST_CASE("postgres_cdc: heartbeats advance the slot of an idle table on a busy database; without them it stays", "[postgres][cdc]") {
+TEST_CASE("postgres_cdc: the slot of an idle table on a busy database advances, by heartbeats and by the server's keepalives", "[postgres][cdc]") {
   CdcTest t;
   // Two databases of one server: logical messages (heartbeats) are decoded only for slots of their own
   // database, while the WAL that every slot holds back is the server's.
@@ -292,14 +296,14 @@ TEST_CASE("postgres_cdc: heartbeats advance the slot of an idle table on a busy 
   uint64_t busy_end = current_wal_lsn(t.pg);
   REQUIRE(busy_end > before + 1000000);  // the server wrote MBs of WAL the slots must hold
   t.catch_up("with_heartbeats", 30s);
-  CHECK(confirmed_flush_lsn(t.pg, "without_heartbeats") <= before);  // not moved by the busy writes
   auto address = t.address();
   CHECK(scrape_value(address, R"(sluice_postgres_cdc_heartbeats_total{pipeline="with"})").value_or(0) >= 1);
   CHECK(scrape_value(address, R"(sluice_postgres_cdc_heartbeats_total{pipeline="without"})") == 0.0);
-  // Its lag, measured every status_interval, is the WAL the busy table wrote.
-  CHECK(wait_until([&] { return scrape_value(address, R"(sluice_postgres_cdc_slot_lag_bytes{pipeline="without"})").value_or(0) > 1e6; }, 5s));
+  // Without heartbeats the server's keepalives carry the position past the WAL it skipped for us.
+  t.catch_up("without_heartbeats", 30s);
+  CHECK(wait_until([&] { return scrape_value(address, R"(sluice_postgres_cdc_slot_lag_bytes{pipeline="without"})").value_or(1e9) < 1e6; }, 10s));
   t.stop();
-  CHECK(t.output("with").empty());  // heartbeats are positions, not records
+  CHECK(t.output("with").empty());  // heartbeats and keepalives are positions, not records
 }
 
 TEST_CASE("postgres_cdc: the slot is confirmed only after the sink's commit is durable", "[postgres][cdc]") {
@@ -353,12 +357,17 @@ TEST_CASE("postgres_cdc: a dropped slot, a missing publication or a table outsid
   fs::remove(t.dir / "pipelines/cdc.yaml");
   t.pipeline("nopub", "nopub", "  publication: nothing_here\n");
   t.pipeline("outside", "outside", "  publication: dropped\n  tables: [other]\n");
+  // A connection the server refuses (here an unknown role) is not retried: it will not heal by waiting.
+  write_file(t.dir / "pipelines/stranger.yaml", "source:\n  type: postgres_cdc\n  dsn: \"host=127.0.0.1 port=" + std::to_string(t.pg.port()) +
+                                                    " user=nobody_here dbname=postgres\"\n  slot: stranger\nsink: { type: blackhole }\n");
   rc = run_sluiced({"run", "--config", t.dir / "sluice.yaml", "--once"}, t.dir / "sluiced.log", 60s);
   CHECK(rc == 1);
   std::string log = t.log();
   INFO(log);
   CHECK(log.find("publication 'nothing_here' does not exist, and no tables are configured") != std::string::npos);
   CHECK(log.find("table public.other is configured but not in publication 'dropped'") != std::string::npos);
+  CHECK(log.find("role \"nobody_here\" does not exist") != std::string::npos);
+  CHECK(log.find("reconnecting") == std::string::npos);
   CHECK(t.pg.sql("SELECT count(*) FROM pg_replication_slots;\n") == "0\n");
 }
 

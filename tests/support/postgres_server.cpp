@@ -60,15 +60,15 @@ void PostgresServer::start() {
   running_ = true;
 }
 
-void PostgresServer::stop() {
+void PostgresServer::stop(Shutdown mode) {
   if (!running_) return;
   running_ = false;
-  auto [rc, out] = as_postgres({kBin + "pg_ctl", "-D", data_dir_, "-m", "fast", "-w", "-t", "60", "stop"});
+  auto [rc, out] = as_postgres({kBin + "pg_ctl", "-D", data_dir_, "-m", mode == Shutdown::fast ? "fast" : "immediate", "-w", "-t", "60", "stop"});
   if (rc != 0) throw std::runtime_error("PostgreSQL did not stop:\n" + out);
 }
 
-void PostgresServer::restart() {
-  stop();
+void PostgresServer::restart(Shutdown mode) {
+  stop(mode);
   start();
 }
 

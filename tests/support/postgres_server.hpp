@@ -27,14 +27,17 @@ class PostgresServer {
   std::string sql(const std::string& statements, const std::string& database = "postgres") const;
   // The same, with psql's command tags (INSERT 0 5, UPDATE 3) and \echo lines in the output.
   std::string sql_with_tags(const std::string& statements) const;
-  // Stops the server (fast shutdown) and starts it again on the same data directory and port.
-  void restart();
+  // Stops the server and starts it again on the same data directory and port. Fast shutdown lets the
+  // walsenders finish sending (and waits for their clients to confirm); immediate is a crash: the server
+  // recovers from its WAL at the next start.
+  enum class Shutdown { fast, immediate };
+  void restart(Shutdown mode = Shutdown::fast);
   // What the server logged so far.
   std::string server_log() const { return read_file(log_); }
 
  private:
   void start();
-  void stop();
+  void stop(Shutdown mode = Shutdown::fast);
 
   TempDir dir_;
   std::string data_dir_, socket_dir_, log_;

@@ -61,8 +61,14 @@ awaitable<std::vector<TableInfo>> published_tables(PgConnection& c, const std::s
 }
 
 awaitable<void> ensure_publication(PgConnection& c, const std::string& publication, const std::vector<TableName>& tables,
-                                   spdlog::logger& log) {
+                                   bool may_create, spdlog::logger& log) {
   auto exists = co_await c.exec_params("SELECT 1 FROM pg_publication WHERE pubname = $1", publication);
+  if (exists.rows() == 0 && !may_create)
+    // Created by our first start, or by an operator: without it the slot's changes cannot be decoded, and a
+    // new one would not cover the WAL written while it was gone.
+    throw std::runtime_error("publication '" + publication +
+                             "' no longer exists, but this pipeline has streamed from it: its changes since cannot be decoded. "
+                             "Recreate it and start the pipeline afresh");
   if (exists.rows() == 0) {
     if (tables.empty())
       throw std::runtime_error("publication '" + publication +
@@ -112,6 +118,16 @@ awaitable<SlotLag> slot_lag(PgConnection& c, const std::string& slot) {
   lag.bytes = uint64_t(std::max<int64_t>(0, std::stoll(std::string(r.get(0, 0)))));
   lag.wal_status = r.get(0, 1);
   co_return lag;
+}
+
+awaitable<std::map<uint32_t, uint32_t>> domain_base_types(PgConnection& c) {
+  auto r = co_await c.exec("SELECT oid, typbasetype FROM pg_type WHERE typtype = 'd'");
+  std::map<uint32_t, uint32_t> base;
+  for (int row = 0; row < r.rows(); ++row)
+    base[uint32_t(std::stoul(std::string(r.get(row, 0))))] = uint32_t(std::stoul(std::string(r.get(row, 1))));
+  for (auto& [domain, type] : base)
+    for (int depth = 0; depth < 32 && base.count(type); ++depth) type = base.at(type);
+  co_return base;
 }
 
 std::string chunk_query(const PgConnection& c, const TableInfo& t, bool after, uint64_t limit) {

@@ -2,6 +2,7 @@
 // What the CDC source asks the server's catalog, over an ordinary (non-replication) connection: the
 // publication and its tables, their columns and keys, and the slot's state.
 #include <boost/asio/awaitable.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,10 +28,10 @@ struct TableInfo {
 // The publication's tables, sorted by their schema.name text (the snapshot's order).
 boost::asio::awaitable<std::vector<TableInfo>> published_tables(PgConnection& c, const std::string& publication);
 
-// Creates the publication for `tables` if it does not exist; fails when it does not exist and no tables are
-// configured, or when a configured table is not in it (its changes would never arrive).
+// Creates the publication for `tables` if it does not exist (and `may_create`); fails when it does not exist
+// otherwise, or when a configured table is not in it (its changes would never arrive).
 boost::asio::awaitable<void> ensure_publication(PgConnection& c, const std::string& publication, const std::vector<TableName>& tables,
-                                                spdlog::logger& log);
+                                                bool may_create, spdlog::logger& log);
 
 struct SlotInfo {
   std::string plugin;
@@ -48,6 +49,9 @@ struct SlotLag {
   std::string wal_status;
 };
 boost::asio::awaitable<SlotLag> slot_lag(PgConnection& c, const std::string& slot);
+
+// Every domain type of the database → its base type (through domains over domains).
+boost::asio::awaitable<std::map<uint32_t, uint32_t>> domain_base_types(PgConnection& c);
 
 // SELECT of up to `limit` rows of `t` in key order, after the key given as parameters $1.. when `after`.
 std::string chunk_query(const PgConnection& c, const TableInfo& t, bool after, uint64_t limit);

@@ -115,6 +115,8 @@ core::Op op_of(char letter) {
 void ChangeRecords::relation(const Relation& r) {
   CachedRelation c;
   c.relation = r;
+  for (auto& column : c.relation.columns)
+    if (auto d = domains_.find(column.type_oid); d != domains_.end()) column.type_oid = d->second;
   // pgoutput sends an empty namespace for pg_catalog.
   std::string schema = r.schema.empty() ? "pg_catalog" : r.schema;
   c.qualified = schema + "." + r.name;
@@ -240,6 +242,8 @@ void ChangeRecords::truncate(const Truncate& m, uint32_t relation, Lsn lsn, core
 SnapshotColumns snapshot_columns(std::string_view schema, std::string_view table, const std::vector<std::string>& names,
                                  const std::vector<uint32_t>& types, const std::vector<size_t>& key_columns) {
   SnapshotColumns c;
+  c.qualified = std::string(schema) + "." + std::string(table);
+  c.names = names;
   c.source_tail = source_tail(schema, table);
   for (const auto& n : names) c.json_names.push_back(json_name(n));
   c.types = types;
@@ -269,12 +273,13 @@ void snapshot_record(const SnapshotColumns& columns, const std::vector<std::opti
       else out.value += "null";
     }
   } catch (const std::invalid_argument& e) {
-    std::string why = "column " + columns.json_names[c].substr(0, columns.json_names[c].size() - 1) + ": " + e.what();
+    // The same shape as a stream change's dead-letter entry.
     out.value = "{\"reason\":";
-    formats::append_json_string(out.value, why);
+    formats::append_json_string(out.value, "column " + columns.names[c] + ": " + e.what());
     out.value += ",\"op\":\"r\",\"lsn\":";
     append_lsn(out.value, lsn);
-    out.value += ",\"source\":{" + columns.source_tail.substr(1);  // source_tail closes "source"
+    out.value += ",\"table\":";
+    formats::append_json_string(out.value, columns.qualified);
     out.value += '}';
     out.key.clear();
     out.rejected = true;

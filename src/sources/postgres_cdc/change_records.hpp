@@ -34,6 +34,9 @@ class ChangeRecords {
   // Primary keys by schema.name: the key of a table whose replica identity is FULL (its stream marks every
   // column as identity).
   void set_primary_keys(std::map<std::string, std::vector<std::string>> keys) { primary_keys_ = std::move(keys); }
+  // Domains by OID → their base type: the stream names a column's domain, a query result its base type, and
+  // both are rendered as the base type.
+  void set_domain_types(std::map<uint32_t, uint32_t> domains) { domains_ = std::move(domains); }
   // A Relation message: new, or a changed table (ALTER TABLE) that replaces what was known.
   void relation(const Relation& r);
   const CachedRelation& find(uint32_t id) const;  // throws PgOutputError for an unannounced relation
@@ -52,12 +55,15 @@ class ChangeRecords {
 
   std::unordered_map<uint32_t, CachedRelation> relations_;
   std::map<std::string, std::vector<std::string>> primary_keys_;
+  std::map<uint32_t, uint32_t> domains_;
   std::string txn_source_;  // ,"commit_lsn":"...","xid":N,"commit_time":"..."
   int64_t commit_unix_ms_ = 0;
 };
 
 // A snapshot row (from a SELECT in the connection settings of the stream) as an `r` change record.
 struct SnapshotColumns {
+  std::string qualified;    // schema.name
+  std::vector<std::string> names;
   std::string source_tail;  // as CachedRelation's
   std::vector<std::string> json_names;
   std::vector<uint32_t> types;

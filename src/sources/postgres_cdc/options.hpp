@@ -30,7 +30,9 @@ struct CdcOptions {
 // A table as a pipeline names it: `orders`, `sales.orders`, `"Mixed Case".orders`; unquoted parts fold to
 // lower case as PostgreSQL folds them.
 struct TableName {
-  std::string schema;  // no default member initializer: g++ 12 rejects one in a coroutine's aggregates
+  // No default member initializer: g++ 12 fails to compile ("array used as initializer") a coroutine that
+  // aggregate-initializes a struct whose string member defaults to a literal.
+  std::string schema;
   std::string name;
   std::string qualified() const { return schema + "." + name; }
   auto operator<=>(const TableName&) const = default;

@@ -118,6 +118,19 @@ PgError PgConnection::error(const std::string& doing) const {
   return PgError("PostgreSQL " + where_ + ": " + doing + ": " + trimmed(PQerrorMessage(conn_)), "", PQstatus(conn_) == CONNECTION_BAD);
 }
 
+PgError PgConnection::connect_error() const {
+  std::string message = trimmed(PQerrorMessage(conn_));
+  // libpq gives no SQLSTATE for a refused connection. One the server itself refused (bad password, no
+  // pg_hba.conf entry, a missing database or role, no REPLICATION right) will not heal by retrying: fail
+  // the pipeline with the server's words. A server that is starting, stopping or full, or one that does not
+  // answer at all, is worth waiting for.
+  bool server_refused = message.find("FATAL:") != std::string::npos;
+  for (const char* later : {"starting up", "shutting down", "not yet accepting connections", "in recovery mode", "too many clients",
+                            "connection slots are reserved", "cannot connect now"})
+    if (message.find(later) != std::string::npos) server_refused = false;
+  return PgError("PostgreSQL " + where_ + ": cannot connect: " + message, "", !server_refused);
+}
+
 PgError PgConnection::result_error(pg_result* r, const std::string& doing) const {
   const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
   return PgError("PostgreSQL " + where_ + ": " + doing + ": " + trimmed(PQresultErrorMessage(r)), state ? state : "",
@@ -164,11 +177,11 @@ awaitable<std::unique_ptr<PgConnection>> PgConnection::connect(const ConnParams&
   pg_conn* raw = PQconnectStartParams(keywords.data(), values.data(), 0);
   if (!raw) throw std::bad_alloc();
   std::unique_ptr<PgConnection> conn(new PgConnection(co_await asio::this_coro::executor, raw, describe(params)));
-  if (PQstatus(raw) == CONNECTION_BAD) throw conn->error("cannot connect");
+  if (PQstatus(raw) == CONNECTION_BAD) throw conn->connect_error();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (PostgresPollingStatusType status = PGRES_POLLING_WRITING;;) {
     if (status == PGRES_POLLING_OK) break;
-    if (status == PGRES_POLLING_FAILED) throw conn->error("cannot connect");
+    if (status == PGRES_POLLING_FAILED) throw conn->connect_error();
     co_await conn->wait(status == PGRES_POLLING_WRITING, deadline);
     status = PQconnectPoll(raw);
   }
@@ -245,6 +258,10 @@ awaitable<void> PgConnection::wait_for_input() {
 
 void PgConnection::put_copy(std::string_view bytes) {
   if (PQputCopyData(conn_, bytes.data(), int(bytes.size())) != 1) throw error("sending a status update");
+}
+
+void PgConnection::interrupt() {
+  if (socket_.is_open()) socket_.cancel();
 }
 
 std::string PgConnection::quote_identifier(std::string_view name) const {

@@ -107,6 +107,8 @@ class PgConnection {
   // Queues one COPY message for the server; flush() sends what is queued.
   void put_copy(std::string_view bytes);
   boost::asio::awaitable<void> flush();
+  // Ends whatever waits on this connection's socket with operation_aborted (the connection stays usable).
+  void interrupt();
 
   std::string quote_identifier(std::string_view name) const;
   std::string quote_literal(std::string_view text) const;
@@ -114,6 +116,7 @@ class PgConnection {
  private:
   PgConnection(boost::asio::any_io_executor ex, pg_conn* conn, std::string where);
   PgError error(const std::string& doing) const;
+  PgError connect_error() const;
   PgError result_error(pg_result* r, const std::string& doing) const;
   void track_socket();
   boost::asio::awaitable<void> wait(bool for_write, std::chrono::steady_clock::time_point deadline);

@@ -4,11 +4,13 @@
 #include <prometheus/gauge.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <random>
 
 #include "core/async.hpp"
+#include "core/task.hpp"
 #include "formats/timestamp.hpp"
 #include "sources/postgres_cdc/pg_connection.hpp"
 
@@ -115,9 +117,12 @@ awaitable<void> Session::prepare() {
     if (slot_->confirmed_flush > cursor_.lsn)
       fatal("the slot's confirmed position " + format_lsn(slot_->confirmed_flush) + " is ahead of this pipeline's committed position " +
             format_lsn(cursor_.lsn) + ": another consumer of the slot took the changes in between");
+    co_await ensure_publication(*control_, o.publication_name(), s_.tables, false, log);
     co_return;
   }
-  co_await ensure_publication(*control_, o.publication_name(), s_.tables, log);
+  co_await ensure_publication(*control_, o.publication_name(), s_.tables, true, log);
+  // A table the snapshot cannot read fails the pipeline before a slot exists to hold WAL for it.
+  if (o.snapshot == SnapshotMode::initial) wanted_tables(co_await published_tables(*control_, o.publication_name()));
   if (!slot_) {
     if (!o.create_slot)
       fatal("the slot does not exist and create_slot is false: create it (SELECT pg_create_logical_replication_slot('" + o.slot +
@@ -199,9 +204,13 @@ awaitable<void> Session::export_snapshot() {
 }
 
 awaitable<void> Session::stream() {
-  using namespace asio::experimental::awaitable_operators;
   const auto& o = s_.options;
   auto& log = s_.ctx.log();
+  auto published = co_await published_tables(*control_, o.publication_name());
+  std::map<std::string, std::vector<std::string>> keys;
+  for (const auto& t : published) keys[t.name.qualified()] = t.key_names();
+  changes_.set_primary_keys(std::move(keys));
+  changes_.set_domain_types(co_await domain_base_types(*control_));
   co_await replication_->exec("START_REPLICATION SLOT " + replication_->quote_identifier(o.slot) + " LOGICAL " + format_lsn(cursor_.lsn) +
                               " (proto_version '1', publication_names " +
                               replication_->quote_literal(replication_->quote_identifier(o.publication_name())) +
@@ -210,24 +219,61 @@ awaitable<void> Session::stream() {
   if (cursor_.snapshot) {
     reader_ = co_await PgConnection::connect(session_params(parse_dsn(o.dsn), "sluice " + s_.ctx.pipeline(), false),
                                              std::chrono::duration_cast<std::chrono::milliseconds>(o.connect_timeout.value));
-    snapshot_tables_ = wanted_tables(co_await published_tables(*reader_, o.publication_name()));
+    snapshot_tables_ = wanted_tables(std::move(published));
     log.info("streaming from {} at {}; the snapshot continues at {} with watermarked chunks", o.slot, format_lsn(cursor_.lsn),
              cursor_.snapshot->table.empty() ? "the first table" : cursor_.snapshot->table);
   } else {
     log.info("streaming from {} at {}", o.slot, format_lsn(cursor_.lsn));
   }
   s_.status_due = true;
+
+  // The status writer and the slot watcher run beside the reader. A failure of theirs ends the session where
+  // the reader stands between two hand-overs, never in the middle of one: records half handed over would
+  // leave the next session unsure where to resume.
+  auto ex = s_.ctx.executor();
+  core::Notifier ended(ex);
+  core::Task status, watch;
+  status.start(ex, side_loop(send_status()), ended);
+  watch.start(ex, side_loop(watch_slot()), ended);
+  std::exception_ptr failure;
   try {
-    co_await (read_stream() || send_status() || watch_slot());
-  } catch (const asio::multiple_exceptions&) {
-    // The first failure is the cause; the others are the cancellations it caused (or a stop's own).
-    core::rethrow_first_cause(std::current_exception());
+    co_await read_stream();
+  } catch (...) {
+    failure = std::current_exception();
   }
+  status.stop();
+  watch.stop();
+  // Both hold references into this session: wait for their ends, also when a stop cancelled us (then the
+  // cancellation stays recorded and the next co_await after these rethrows it).
+  co_await asio::this_coro::throw_if_cancelled(false);
+  asio::steady_timer poll(ex);
+  while (!(status.done && watch.done)) {
+    poll.expires_after(std::chrono::milliseconds(1));
+    boost::system::error_code ignored;
+    co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  co_await asio::this_coro::throw_if_cancelled(true);
+  std::rethrow_exception(failure);
+}
+
+awaitable<void> Session::side_loop(awaitable<void> body) {
+  try {
+    co_await std::move(body);
+  } catch (...) {
+    if (!side_failure_) side_failure_ = std::current_exception();
+    replication_->interrupt();  // wakes the reader if it waits for input
+    throw;
+  }
+}
+
+void Session::check_side_loops() const {
+  if (side_failure_) std::rethrow_exception(side_failure_);
 }
 
 awaitable<void> Session::read_stream() {
   CopyMessage message;
   for (;;) {
+    check_side_loops();
     if (cursor_.snapshot && !chunk_ && !in_txn_) co_await start_chunk();
     switch (replication_->try_read_copy(message)) {
       case PgConnection::Read::message:
@@ -241,7 +287,13 @@ awaitable<void> Session::read_stream() {
         // Nothing more is buffered: hand over what was decoded before waiting, so that latency stays low
         // when changes trickle and batches stay large when they pour.
         co_await push();
-        co_await replication_->wait_for_input();
+        check_side_loops();
+        try {
+          co_await replication_->wait_for_input();
+        } catch (const boost::system::system_error& e) {
+          if (e.code() == asio::error::operation_aborted) check_side_loops();  // interrupted by a side loop's failure
+          throw;
+        }
         break;
     }
   }
@@ -336,6 +388,14 @@ void Session::add_snapshot_rows(const TableInfo& t, const PgResult& rows, Lsn ls
 void Session::handle(std::string_view bytes) {
   auto copy = decode_copy_message(bytes);
   if (const auto* keepalive = std::get_if<Keepalive>(&copy)) {
+    // The server has decoded everything up to wal_end and sent what concerns us (a transaction is sent at its
+    // commit): outside a transaction that is a position to resume from. Confirming it lets the slot pass WAL
+    // of other tables, and lets a fast shutdown finish: the server waits until its walsenders' clients
+    // confirm all it sent.
+    if (!in_txn_ && keepalive->wal_end > cursor_.lsn) {
+      cursor_.lsn = keepalive->wal_end;
+      emit_position_only();
+    }
     if (keepalive->reply_requested) {
       s_.status_due = true;
       s_.status_wanted.notify_all();

@@ -69,6 +69,9 @@ class Session {
   boost::asio::awaitable<void> stream();
   boost::asio::awaitable<void> read_stream();
   boost::asio::awaitable<void> send_status();
+  // Runs a loop beside the reader; its failure is kept for the reader to end the session with.
+  boost::asio::awaitable<void> side_loop(boost::asio::awaitable<void> body);
+  void check_side_loops() const;
   boost::asio::awaitable<void> watch_slot();
   boost::asio::awaitable<void> start_chunk();
   boost::asio::awaitable<void> push();
@@ -112,6 +115,7 @@ class Session {
   };
   std::optional<Chunk> chunk_;
   uint64_t watermark_nonce_ = 0, chunk_seq_ = 0;
+  std::exception_ptr side_failure_;
 };
 
 }  // namespace sluice::sources::postgres_cdc
