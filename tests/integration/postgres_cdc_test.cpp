@@ -354,6 +354,33 @@ TEST_CASE("postgres_cdc: a dropped slot, a missing publication or a table outsid
   CHECK(t.pg.sql("SELECT count(*) FROM pg_replication_slots;\n") == "0\n");  // no new slot, no new snapshot
   CHECK(count_changes(t.output("cdc"))["t"]['r'] == 2);
 
+  // A slot that another consumer moved past the committed position: the changes in between are gone for us.
+  t.pipeline("cdc", "ahead", "  tables: [t]\n  heartbeat_interval: 0s\n");
+  t.start();
+  t.wait_log("streaming from ahead");
+  t.stop();
+  t.pg.sql("INSERT INTO t VALUES (3);\nSELECT 1 FROM pg_replication_slot_advance('ahead', pg_current_wal_lsn());\n");
+  rc = run_sluiced({"run", "--config", t.dir / "sluice.yaml", "--once"}, t.dir / "sluiced.log", 60s);
+  CHECK(rc == 1);
+  CHECK(t.log().find("is ahead of this pipeline's committed position") != std::string::npos);
+
+  // A slot the server invalidated because it held more WAL than max_slot_wal_keep_size.
+  t.pg.sql("SELECT pg_drop_replication_slot('ahead');\n");
+  fs::remove_all(t.dir / "state");
+  t.pipeline("cdc", "lost", "  tables: [t]\n  heartbeat_interval: 0s\n");
+  t.start();
+  t.wait_log("streaming from lost");
+  t.stop();
+  t.pg.sql("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB';\nSELECT pg_reload_conf();\n");
+  for (int i = 0; i < 4; ++i)
+    t.pg.sql("INSERT INTO other SELECT g FROM generate_series(" + std::to_string(i * 100000 + 1) + ", " + std::to_string(i * 100000 + 100000) +
+             ") g;\nSELECT pg_switch_wal();\nCHECKPOINT;\n");
+  REQUIRE(t.pg.sql("SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'lost';\n") == "lost\n");
+  rc = run_sluiced({"run", "--config", t.dir / "sluice.yaml", "--once"}, t.dir / "sluiced.log", 60s);
+  CHECK(rc == 1);
+  CHECK(t.log().find("the slot is invalid (wal_status lost)") != std::string::npos);
+  t.pg.sql("ALTER SYSTEM RESET max_slot_wal_keep_size;\nSELECT pg_reload_conf();\nSELECT pg_drop_replication_slot('lost');\n");
+
   fs::remove(t.dir / "pipelines/cdc.yaml");
   t.pipeline("nopub", "nopub", "  publication: nothing_here\n");
   t.pipeline("outside", "outside", "  publication: dropped\n  tables: [other]\n");
@@ -369,6 +396,43 @@ TEST_CASE("postgres_cdc: a dropped slot, a missing publication or a table outsid
   CHECK(log.find("role \"nobody_here\" does not exist") != std::string::npos);
   CHECK(log.find("reconnecting") == std::string::npos);
   CHECK(t.pg.sql("SELECT count(*) FROM pg_replication_slots;\n") == "0\n");
+}
+
+TEST_CASE("postgres_cdc: at a first start a slot made by hand is used with a watermarked snapshot; snapshot never takes none", "[postgres][cdc]") {
+  CdcTest t;
+  t.pg.sql("CREATE TABLE t (id int PRIMARY KEY, v text);\nINSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');\n"
+           "CREATE PUBLICATION p FOR TABLE t;\n"
+           "SELECT 1 FROM pg_create_logical_replication_slot('handmade', 'pgoutput');\n"
+           "SELECT 1 FROM pg_create_logical_replication_slot('foreign', 'test_decoding');\n"
+           "INSERT INTO t VALUES (4, 'after the slot');\n");
+  t.pipeline("made", "handmade", "  publication: p\n  create_slot: false\n  snapshot_chunk_rows: 2\n  heartbeat_interval: 200ms\n");
+  t.pipeline("never", "never_snapshot", "  publication: p\n  snapshot: never\n  heartbeat_interval: 200ms\n");
+  t.start();
+  t.wait_log("replication slot handmade exists and this pipeline has no committed position");
+  t.wait_log("created replication slot never_snapshot at");
+  t.wait_log("streaming from never_snapshot");
+  t.wait_log("snapshot done: every table read");
+  t.pg.sql("UPDATE t SET v = 'later' WHERE id = 1;\n");
+  t.catch_up("handmade");
+  t.catch_up("never_snapshot");
+  t.stop();
+  auto made = of_table(t.output("made"), "t");
+  // The insert made after the slot comes from the stream; then every row, as it is now, from the snapshot.
+  CHECK(ops(made) == "crrrru");
+  CHECK(made[0].at("after").as_object().at("id").as_int64() == 4);
+  CHECK(ops(of_table(t.output("never"), "t")) == "u");
+  TableKeys keys{{"t", {"id"}}};
+  create_copies(t.pg, "replay", keys);
+  replay_changes(t.pg, t.output("made"), "replay", keys);
+  require_same_tables(t.pg, "replay", keys);
+
+  for (const char* name : {"made", "never"}) fs::remove(t.dir / ("pipelines/" + std::string(name) + ".yaml"));
+  t.pipeline("missing", "missing", "  publication: p\n  create_slot: false\n");
+  t.pipeline("foreign", "foreign", "  publication: p\n");
+  int rc = run_sluiced({"run", "--config", t.dir / "sluice.yaml", "--once"}, t.dir / "sluiced.log", 60s);
+  CHECK(rc == 1);
+  CHECK(t.log().find("the slot does not exist and create_slot is false") != std::string::npos);
+  CHECK(t.log().find("it uses the output plugin 'test_decoding'") != std::string::npos);
 }
 
 TEST_CASE("postgres_cdc: a source throttled longer than wal_sender_timeout keeps its connection", "[postgres][cdc]") {
@@ -421,10 +485,14 @@ TEST_CASE("postgres_cdc: a slot lagging past max_slot_lag marks the pipeline deg
 }
 
 TEST_CASE("postgres_cdc: a transaction bigger than a batch commits at resumable points inside it and survives kills", "[postgres][cdc]") {
+  const std::string policy = GENERATE(as<std::string>{}, "throttle", "buffer");
+  INFO("policy: " << policy);
   CdcTest t;
   t.pg.sql("CREATE TABLE t (id int PRIMARY KEY, v int);\n");
+  // With policy buffer the position is durable (and confirmed) once spooled, at the same resumable points.
   t.pipeline("cdc", "bigtxn", "  tables: [t]\n  heartbeat_interval: 200ms\n  rate_limit: { rate: 15000, burst: 1000 }\n",
-             "sink: { type: file, path: " + t.out("cdc") + ", format: jsonl, batch: { max_records: 2000, max_wait: 50ms } }\n");
+             "queue: { policy: " + policy + " }\nsink: { type: file, path: " + t.out("cdc") +
+                 ", format: jsonl, batch: { max_records: 2000, max_wait: 50ms } }\n");
   t.start();
   t.wait_log("streaming from bigtxn");
   t.pg.sql("INSERT INTO t SELECT g, g FROM generate_series(0, 59999) g;\n");  // one transaction
