@@ -22,9 +22,9 @@ void append_number(std::string& out, uint64_t v) {
   out.append(buf, end);
 }
 
-void append_lsn(std::string& out, Lsn lsn) {
+void append_quoted_lsn(std::string& out, Lsn lsn) {
   out += '"';
-  out += format_lsn(lsn);
+  append_lsn(out, lsn);
   out += '"';
 }
 
@@ -142,7 +142,7 @@ const CachedRelation& ChangeRecords::find(uint32_t id) const {
 
 void ChangeRecords::begin(const Begin& b) {
   txn_source_ = ",\"commit_lsn\":";
-  append_lsn(txn_source_, b.final_lsn);
+  append_quoted_lsn(txn_source_, b.final_lsn);
   txn_source_ += ",\"xid\":";
   append_number(txn_source_, b.xid);
   txn_source_ += ",\"commit_time\":\"";
@@ -157,7 +157,7 @@ void ChangeRecords::start(core::Record& out, char op, Lsn lsn, const CachedRelat
   out.value += "{\"op\":\"";
   out.value += op;
   out.value += "\",\"source\":{\"lsn\":";
-  append_lsn(out.value, lsn);
+  append_quoted_lsn(out.value, lsn);
   out.value += txn_source_;
   out.value += rel.source_tail;
   out.op = op_of(op);
@@ -171,7 +171,7 @@ void ChangeRecords::reject(core::Record& out, const CachedRelation& rel, char op
   out.value += ",\"op\":\"";
   out.value += op;
   out.value += "\",\"lsn\":";
-  append_lsn(out.value, lsn);
+  append_quoted_lsn(out.value, lsn);
   out.value += ",\"table\":";
   formats::append_json_string(out.value, rel.qualified);
   out.value += '}';
@@ -255,7 +255,7 @@ void snapshot_record(const SnapshotColumns& columns, const std::vector<std::opti
                      int64_t read_unix_ms, core::Record& out) {
   out.value.clear();
   out.value += "{\"op\":\"r\",\"source\":{\"lsn\":";
-  append_lsn(out.value, lsn);
+  append_quoted_lsn(out.value, lsn);
   out.value += ",\"snapshot\":true,\"read_time\":\"";
   formats::append_iso8601_ms(out.value, read_unix_ms);
   out.value += '"';
@@ -277,7 +277,7 @@ void snapshot_record(const SnapshotColumns& columns, const std::vector<std::opti
     out.value = "{\"reason\":";
     formats::append_json_string(out.value, "column " + columns.names[c] + ": " + e.what());
     out.value += ",\"op\":\"r\",\"lsn\":";
-    append_lsn(out.value, lsn);
+    append_quoted_lsn(out.value, lsn);
     out.value += ",\"table\":";
     formats::append_json_string(out.value, columns.qualified);
     out.value += '}';

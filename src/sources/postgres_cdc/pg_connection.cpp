@@ -256,6 +256,10 @@ awaitable<void> PgConnection::wait_for_input() {
   if (!PQconsumeInput(conn_)) throw error("reading");
 }
 
+void PgConnection::consume_input() {
+  if (!PQconsumeInput(conn_)) throw error("reading");
+}
+
 void PgConnection::put_copy(std::string_view bytes) {
   if (PQputCopyData(conn_, bytes.data(), int(bytes.size())) != 1) throw error("sending a status update");
 }

@@ -104,6 +104,8 @@ class PgConnection {
   boost::asio::awaitable<void> stream_ended();
   // Waits until the socket has input and takes it into libpq's buffer.
   boost::asio::awaitable<void> wait_for_input();
+  // Takes whatever input the socket has now into libpq's buffer, without waiting.
+  void consume_input();
   // Queues one COPY message for the server; flush() sends what is queued.
   void put_copy(std::string_view bytes);
   boost::asio::awaitable<void> flush();

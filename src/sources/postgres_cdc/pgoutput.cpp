@@ -71,10 +71,27 @@ class Reader {
 
 }  // namespace
 
+void append_lsn(std::string& out, Lsn lsn) {
+  // Every change record carries two LSNs: hex digits by hand, not through snprintf.
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  auto half = [&](uint32_t v) {
+    char buf[8];
+    int n = 0;
+    do {
+      buf[n++] = kDigits[v & 15];
+      v >>= 4;
+    } while (v);
+    while (n) out += buf[--n];
+  };
+  half(uint32_t(lsn >> 32));
+  out += '/';
+  half(uint32_t(lsn));
+}
+
 std::string format_lsn(Lsn lsn) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%X/%X", unsigned(lsn >> 32), unsigned(lsn & 0xffffffffu));
-  return buf;
+  std::string s;
+  append_lsn(s, lsn);
+  return s;
 }
 
 std::optional<Lsn> parse_lsn(std::string_view text) {

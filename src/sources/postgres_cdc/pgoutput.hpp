@@ -21,6 +21,7 @@ using Lsn = uint64_t;
 using PgTimestamp = int64_t;
 
 std::string format_lsn(Lsn lsn);                       // "16/B374D848"
+void append_lsn(std::string& out, Lsn lsn);
 std::optional<Lsn> parse_lsn(std::string_view text);  // the inverse; nullopt if malformed
 int64_t pg_timestamp_to_unix_ms(PgTimestamp ts);
 

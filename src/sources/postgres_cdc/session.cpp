@@ -25,6 +25,10 @@ constexpr size_t kPushEvery = 1024;
 // Changes of one transaction between its resumable points: what a batch may end on once the transaction
 // alone has outgrown the batch limits.
 constexpr uint64_t kMidGroupEvery = 1024;
+// A read of fewer messages than this, followed by an empty buffer, means changes arrive one by one: wait
+// kLinger before the next read instead of waking up for each (see read_stream).
+constexpr size_t kLingerBelow = 256;
+constexpr auto kLinger = std::chrono::microseconds(500);
 constexpr const char* kWatermarkPrefix = "sluice.watermark";
 constexpr const char* kHeartbeatPrefix = "sluice.heartbeat";
 
@@ -272,12 +276,15 @@ void Session::check_side_loops() const {
 
 awaitable<void> Session::read_stream() {
   CopyMessage message;
+  asio::steady_timer linger(s_.ctx.executor());
+  size_t read = 0;  // messages since the last wait for input
   for (;;) {
     check_side_loops();
     if (cursor_.snapshot && !chunk_ && !in_txn_) co_await start_chunk();
     switch (replication_->try_read_copy(message)) {
       case PgConnection::Read::message:
         handle(message.bytes());
+        ++read;
         if (pending_.size() >= kPushEvery) co_await push();
         break;
       case PgConnection::Read::ended:
@@ -288,6 +295,17 @@ awaitable<void> Session::read_stream() {
         // when changes trickle and batches stay large when they pour.
         co_await push();
         check_side_loops();
+        if (read > 0 && read < kLingerBelow) {
+          // The server sends every change as a message of its own and flushes it: a reader on an idle core
+          // wakes for each one, and the wake-ups cost both processes more than the changes (measured: a
+          // quarter less throughput). While changes flow in such small reads, let them gather briefly.
+          read = 0;
+          linger.expires_after(kLinger);
+          co_await linger.async_wait(asio::use_awaitable);
+          replication_->consume_input();
+          break;
+        }
+        read = 0;
         try {
           co_await replication_->wait_for_input();
         } catch (const boost::system::system_error& e) {
