@@ -114,7 +114,7 @@ TEST_CASE("a directory of JSONL, gzip and CSV files survives 10 SIGKILLs exactly
   }
 }
 
-TEST_CASE("SIGTERM drains, commits, finishes parts and exits 0; a restart continues without a gap", "[e2e]") {
+TEST_CASE("SIGTERM drains, commits, finishes parts and exits 0, and a restart continues without a gap", "[e2e]") {
   TempDir dir;
   write_daemon_file(dir);
   // Unpaced and rate-limited in chunks smaller than the generator's groups, into a small queue: stops land

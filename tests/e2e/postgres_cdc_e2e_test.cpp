@@ -159,7 +159,7 @@ struct CdcE2e {
 
 }  // namespace
 
-TEST_CASE("postgres_cdc: 200k mixed changes survive 10 SIGKILLs of sluiced; the replayed stream equals the tables", "[e2e][postgres][cdc]") {
+TEST_CASE("postgres_cdc: 200k mixed changes survive 10 SIGKILLs of sluiced and the replayed stream equals the tables", "[e2e][postgres][cdc]") {
   CdcE2e t;
   t.start();
   // The workload begins after the slot: what it changes is in the stream, not in the snapshot.

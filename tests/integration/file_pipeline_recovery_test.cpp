@@ -137,7 +137,7 @@ TEST_CASE("watch mode follows appends, rotation by rename and truncation", "[int
   require_ids_exactly_once(finished_part_lines(dir / "out"), "id", uint64_t(next));
 }
 
-TEST_CASE("two daemons cannot share a state_dir; the second names the first's pid", "[integration]") {
+TEST_CASE("two daemons cannot share a state_dir and the second names the first's pid", "[integration]") {
   TempDir dir;
   write_daemon_file(dir);
   write_file(dir / "pipelines/gen.yaml", "source: { type: generate, rate: 10 }\nsink: { type: file, path: " + (dir / "out") + " }\n");

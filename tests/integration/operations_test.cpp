@@ -371,7 +371,7 @@ TEST_CASE("a tap reader that stops reading never slows the pipeline", "[operatio
   CHECK(daemon.wait(30s) == 0);
 }
 
-TEST_CASE("log level and format change on reload; JSON logs are one object a line with ts, level, pipeline, message, fields",
+TEST_CASE("log level and format change on reload and JSON logs are one object a line with ts, level, pipeline, message, fields",
           "[operations][logs]") {
   TempDir dir;
   write_daemon_file(dir);

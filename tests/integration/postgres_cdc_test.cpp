@@ -398,7 +398,7 @@ TEST_CASE("postgres_cdc: a dropped slot, a missing publication or a table outsid
   CHECK(t.pg.sql("SELECT count(*) FROM pg_replication_slots;\n") == "0\n");
 }
 
-TEST_CASE("postgres_cdc: at a first start a slot made by hand is used with a watermarked snapshot; snapshot never takes none", "[postgres][cdc]") {
+TEST_CASE("postgres_cdc: at a first start a slot made by hand is used with a watermarked snapshot and snapshot never takes none", "[postgres][cdc]") {
   CdcTest t;
   t.pg.sql("CREATE TABLE t (id int PRIMARY KEY, v text);\nINSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');\n"
            "CREATE PUBLICATION p FOR TABLE t;\n"

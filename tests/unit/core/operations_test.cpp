@@ -25,7 +25,7 @@ core::Records records(size_t n, size_t first = 0) {
 
 }  // namespace
 
-TEST_CASE("a tap reader gets at most its rate and its buffer; the rest is counted as skipped", "[tap]") {
+TEST_CASE("a tap reader gets at most its rate and its buffer, and the rest is counted as skipped", "[tap]") {
   boost::asio::io_context io;
   core::Tap tap(io.get_executor());
   CHECK_FALSE(tap.active());
@@ -65,7 +65,7 @@ TEST_CASE("a tap reader gets at most its rate and its buffer; the rest is counte
   CHECK_FALSE(tap.active());
 }
 
-TEST_CASE("listen addresses are host:port or [v6]:port with an IP host", "[http]") {
+TEST_CASE("listen addresses are host:port or a bracketed IPv6 host with its port", "[http]") {
   CHECK(metrics::parse_listen_address("127.0.0.1:9477") == std::pair<std::string, uint16_t>{"127.0.0.1", 9477});
   CHECK(metrics::parse_listen_address("[::1]:0") == std::pair<std::string, uint16_t>{"::1", 0});
   CHECK(metrics::parse_listen_address("0.0.0.0:80").first == "0.0.0.0");

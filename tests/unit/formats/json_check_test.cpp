@@ -84,7 +84,7 @@ TEST_CASE("json: strings are escaped into valid JSON literals", "[formats][json]
   CHECK(out == "\"\"");
 }
 
-TEST_CASE("json: valid UTF-8 passes through and invalid bytes become \\ufffd", "[formats][json]") {
+TEST_CASE("json: valid UTF-8 passes through and invalid bytes become U+FFFD", "[formats][json]") {
   const auto escaped = [](std::string_view s) {
     std::string out;
     append_json_string(out, s);

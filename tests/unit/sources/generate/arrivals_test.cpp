@@ -124,7 +124,7 @@ TEST_CASE("draws depend only on the seed and the counter", "[arrivals]") {
   CHECK(firsts.size() == 200'000);
 }
 
-TEST_CASE("uniform draws lie in (0, 1] with mean one half", "[arrivals]") {
+TEST_CASE("uniform draws lie above 0 and at most 1 with mean one half", "[arrivals]") {
   double sum = 0, lowest = 1;
   for (uint64_t n = 0; n < 100'000; ++n) {
     Rng rng(3, n);

@@ -100,7 +100,7 @@ TEST_CASE("an update that left a TOASTed column alone names it instead of sendin
   CHECK(json::serialize(o.at("unchanged_toast")) == R"(["big"])");
 }
 
-TEST_CASE("a key change carries the old key; a delete carries the old key only", "[cdc][records]") {
+TEST_CASE("a key change carries the old key and a delete carries the old key only", "[cdc][records]") {
   auto c = builder();
   Tuple old_key(10, null());
   old_key[0] = text("7");

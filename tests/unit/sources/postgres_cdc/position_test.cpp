@@ -87,7 +87,7 @@ TEST_CASE("a TOAST-less update inside the window gives the row and the rest back
   CHECK_FALSE(first.table_done());
 }
 
-TEST_CASE("a truncate inside the window empties the chunk; composite keys match on every column", "[cdc][watermark]") {
+TEST_CASE("a truncate inside the window empties the chunk and composite keys match on every column", "[cdc][watermark]") {
   WatermarkChunk chunk({{"1", "1", "x"}, {"1", "2", "y"}}, {0, 1}, 2);
   chunk.changed(WatermarkChunk::join_key({"1", "2"}), false);
   CHECK(chunk.surviving().size() == 1);
