@@ -113,7 +113,8 @@ TEST_CASE("malformed pgoutput messages are errors naming the kind and the byte",
 }
 
 TEST_CASE("replication stream messages decode, and a standby status update encodes as the protocol says", "[pgoutput]") {
-  auto data = std::get<XLogData>(decode_copy_message(Bytes{}.c('w').u64(0x10).u64(0x20).u64(99).s + "Bxyz"));
+  const std::string wire = Bytes{}.c('w').u64(0x10).u64(0x20).u64(99).s + "Bxyz";
+  auto data = std::get<XLogData>(decode_copy_message(wire));  // its payload points into wire
   CHECK(data.start == 0x10);
   CHECK(data.wal_end == 0x20);
   CHECK(data.sent == 99);
