@@ -69,6 +69,12 @@ class Reader {
   size_t pos_ = 1;  // after the message type
 };
 
+// A message type byte as an error message shows it.
+std::string shown(char kind) {
+  if (kind >= 32 && kind < 127) return std::string(1, kind);
+  return "\\x" + std::to_string(uint8_t(kind));
+}
+
 }  // namespace
 
 void append_lsn(std::string& out, Lsn lsn) {
@@ -139,7 +145,7 @@ std::variant<XLogData, Keepalive> decode_copy_message(std::string_view bytes) {
       return m;
     }
     default:
-      throw PgOutputError(std::string("replication stream: unknown message type '") + (bytes[0] >= 32 && bytes[0] < 127 ? std::string(1, bytes[0]) : "\\x" + std::to_string(uint8_t(bytes[0]))) + "'");
+      throw PgOutputError("replication stream: unknown message type '" + shown(bytes[0]) + "'");
   }
 }
 
@@ -267,11 +273,8 @@ PgOutputMessage decode_pgoutput(std::string_view bytes) {
       r.finish();
       return m;
     }
-    default: {
-      char kind = bytes[0];
-      throw PgOutputError(std::string("pgoutput: unknown message type '") + (kind >= 32 && kind < 127 ? std::string(1, kind) : "\\x" + std::to_string(uint8_t(kind))) +
-                          "' (only protocol version 1 is requested)");
-    }
+    default:
+      throw PgOutputError("pgoutput: unknown message type '" + shown(bytes[0]) + "' (only protocol version 1 is requested)");
   }
 }
 
