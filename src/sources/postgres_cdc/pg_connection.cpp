@@ -1,6 +1,7 @@
 #include "sources/postgres_cdc/pg_connection.hpp"
 
 #include <libpq-fe.h>
+#include <sys/socket.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -146,14 +147,14 @@ void PgConnection::track_socket() {
   if (fd >= 0) socket_.assign(fd);
 }
 
-awaitable<void> PgConnection::wait(bool for_write, std::chrono::steady_clock::time_point deadline) {
+awaitable<bool> PgConnection::ready(bool for_write, std::chrono::steady_clock::time_point deadline) {
   using namespace asio::experimental::awaitable_operators;
   track_socket();
   if (socket_fd_ < 0) throw error("no socket");
   auto type = for_write ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read;
   if (deadline == std::chrono::steady_clock::time_point::max()) {
     co_await socket_.async_wait(type, asio::use_awaitable);
-    co_return;
+    co_return true;
   }
   asio::steady_timer timer(socket_.get_executor());
   timer.expires_at(deadline);
@@ -163,7 +164,15 @@ awaitable<void> PgConnection::wait(bool for_write, std::chrono::steady_clock::ti
   } catch (const asio::multiple_exceptions&) {
     core::rethrow_first_cause(std::current_exception());  // cancelled: both waits were aborted
   }
-  if (which.index() == 1) throw PgError("PostgreSQL " + where_ + ": timed out", "", true);
+  co_return which.index() == 0;
+}
+
+awaitable<void> PgConnection::wait(bool for_write, std::chrono::steady_clock::time_point deadline) {
+  // Not `if (!co_await ...)`: g++ 12 compiles a co_await inside an if condition, in a coroutine that then
+  // runs off its end, into an illegal instruction.
+  bool in_time = co_await ready(for_write, deadline);
+  if (!in_time) throw PgError("PostgreSQL " + where_ + ": timed out", "", true);
+  co_return;
 }
 
 awaitable<std::unique_ptr<PgConnection>> PgConnection::connect(const ConnParams& params, std::chrono::milliseconds timeout) {
@@ -254,6 +263,18 @@ awaitable<void> PgConnection::stream_ended() {
 awaitable<void> PgConnection::wait_for_input() {
   co_await wait(false, std::chrono::steady_clock::time_point::max());
   if (!PQconsumeInput(conn_)) throw error("reading");
+}
+
+awaitable<bool> PgConnection::wait_for_input_until(std::chrono::steady_clock::time_point deadline) {
+  bool readable = co_await ready(false, deadline);
+  consume_input();
+  co_return readable;
+}
+
+void PgConnection::set_read_threshold(int bytes) {
+  track_socket();
+  // Best effort: where the option is not honoured, readiness simply comes with the first byte as before.
+  if (socket_fd_ >= 0) ::setsockopt(socket_fd_, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
 }
 
 void PgConnection::consume_input() {

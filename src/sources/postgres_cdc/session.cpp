@@ -25,10 +25,10 @@ constexpr size_t kPushEvery = 1024;
 // Changes of one transaction between its resumable points: what a batch may end on once the transaction
 // alone has outgrown the batch limits.
 constexpr uint64_t kMidGroupEvery = 1024;
-// A read of fewer messages than this, followed by an empty buffer, means changes arrive one by one: wait
-// kLinger before the next read instead of waking up for each (see read_stream).
-constexpr size_t kLingerBelow = 256;
-constexpr auto kLinger = std::chrono::microseconds(500);
+// Reads of fewer messages than this mean changes arrive one by one: the reader then lets them gather for
+// kGatherFor instead of waking up for each (see read_stream).
+constexpr size_t kSmallRead = 256;
+constexpr auto kGatherFor = std::chrono::microseconds(150);
 constexpr const char* kWatermarkPrefix = "sluice.watermark";
 constexpr const char* kHeartbeatPrefix = "sluice.heartbeat";
 
@@ -276,8 +276,8 @@ void Session::check_side_loops() const {
 
 awaitable<void> Session::read_stream() {
   CopyMessage message;
-  asio::steady_timer linger(s_.ctx.executor());
   size_t read = 0;  // messages since the last wait for input
+  asio::steady_timer gather(s_.ctx.executor());
   for (;;) {
     check_side_loops();
     if (cursor_.snapshot && !chunk_ && !in_txn_) co_await start_chunk();
@@ -290,29 +290,31 @@ awaitable<void> Session::read_stream() {
       case PgConnection::Read::ended:
         co_await replication_->stream_ended();
         break;
-      case PgConnection::Read::need_input:
+      case PgConnection::Read::need_input: {
         // Nothing more is buffered: hand over what was decoded before waiting, so that latency stays low
         // when changes trickle and batches stay large when they pour.
         co_await push();
         check_side_loops();
-        if (read > 0 && read < kLingerBelow) {
-          // The server sends every change as a message of its own and flushes it: a reader on an idle core
-          // wakes for each one, and the wake-ups cost both processes more than the changes (measured: a
-          // quarter less throughput). While changes flow in such small reads, let them gather briefly.
-          read = 0;
-          linger.expires_after(kLinger);
-          co_await linger.async_wait(asio::use_awaitable);
-          replication_->consume_input();
-          break;
-        }
+        // The server sends every change as a message of its own and flushes it, so a reader on an idle core
+        // wakes for each one, and the wake-ups cost both processes more than the changes (measured: a
+        // quarter less throughput). While changes come in such small reads, let them gather for kGatherFor
+        // before reading again; an empty read ends that until the next small one.
+        bool small = read > 0 && read < kSmallRead;
         read = 0;
         try {
-          co_await replication_->wait_for_input();
+          if (small) {
+            gather.expires_after(kGatherFor);
+            co_await gather.async_wait(asio::use_awaitable);
+            replication_->consume_input();
+          } else {
+            co_await replication_->wait_for_input();
+          }
         } catch (const boost::system::system_error& e) {
           if (e.code() == asio::error::operation_aborted) check_side_loops();  // interrupted by a side loop's failure
           throw;
         }
         break;
+      }
     }
   }
 }
