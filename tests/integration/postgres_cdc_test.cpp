@@ -246,9 +246,7 @@ TEST_CASE("postgres_cdc: the initial snapshot plus the stream equals the final t
   CHECK(counts["w"]['r'] == 30000);
   CHECK(counts["names"]['r'] == 5000);
   require_no_duplicate_changes(lines, keys);
-  create_copies(t.pg, "replay", keys);
-  replay_changes(t.pg, lines, "replay", keys);
-  require_same_tables(t.pg, "replay", keys);
+  require_replay_equals_tables(t.pg, lines, keys);
 }
 
 TEST_CASE("postgres_cdc: a snapshot killed midway resumes from its last committed chunk, reconciled with the stream", "[postgres][cdc]") {
@@ -284,9 +282,7 @@ TEST_CASE("postgres_cdc: a snapshot killed midway resumes from its last committe
   auto counts = count_changes(lines);
   CHECK(counts["zz"]['r'] == 300);
   CHECK(counts["w"]['r'] > 20000);  // the rest were changed inside a window, and the stream delivered them
-  create_copies(t.pg, "replay", keys);
-  replay_changes(t.pg, lines, "replay", keys);
-  require_same_tables(t.pg, "replay", keys);
+  require_replay_equals_tables(t.pg, lines, keys);
 }
 
 TEST_CASE("postgres_cdc: the slot of an idle table on a busy database advances, by heartbeats and by the server's keepalives", "[postgres][cdc]") {
@@ -421,9 +417,7 @@ TEST_CASE("postgres_cdc: at a first start a slot made by hand is used with a wat
   CHECK(made[0].at("after").as_object().at("id").as_int64() == 4);
   CHECK(ops(of_table(t.output("never"), "t")) == "u");
   TableKeys keys{{"t", {"id"}}};
-  create_copies(t.pg, "replay", keys);
-  replay_changes(t.pg, t.output("made"), "replay", keys);
-  require_same_tables(t.pg, "replay", keys);
+  require_replay_equals_tables(t.pg, t.output("made"), keys);
 
   for (const char* name : {"made", "never"}) fs::remove(t.dir / ("pipelines/" + std::string(name) + ".yaml"));
   t.pipeline("missing", "missing", "  publication: p\n  create_slot: false\n");

@@ -145,6 +145,12 @@ void require_same_tables(const PostgresServer& pg, const std::string& schema, co
   }
 }
 
+void require_replay_equals_tables(const PostgresServer& pg, const std::vector<std::string>& lines, const TableKeys& keys) {
+  create_copies(pg, "replay", keys);
+  replay_changes(pg, lines, "replay", keys);
+  require_same_tables(pg, "replay", keys);
+}
+
 ChangeCounts count_changes(const std::vector<std::string>& lines) {
   ChangeCounts counts;
   for (const auto& line : lines) {

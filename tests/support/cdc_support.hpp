@@ -26,6 +26,9 @@ void create_copies(const PostgresServer& pg, const std::string& schema, const Ta
 // showing a few rows that differ.
 void require_same_tables(const PostgresServer& pg, const std::string& schema, const TableKeys& keys);
 
+// The whole check: the change stream replayed onto empty copies (schema `replay`) equals the tables.
+void require_replay_equals_tables(const PostgresServer& pg, const std::vector<std::string>& lines, const TableKeys& keys);
+
 // Changes by table and op letter (c u d t r) in a change stream.
 using ChangeCounts = std::map<std::string, std::map<char, uint64_t>>;
 ChangeCounts count_changes(const std::vector<std::string>& lines);
