@@ -1,7 +1,6 @@
 #include "sources/postgres_cdc/pg_connection.hpp"
 
 #include <libpq-fe.h>
-#include <sys/socket.h>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -263,18 +262,6 @@ awaitable<void> PgConnection::stream_ended() {
 awaitable<void> PgConnection::wait_for_input() {
   co_await wait(false, std::chrono::steady_clock::time_point::max());
   if (!PQconsumeInput(conn_)) throw error("reading");
-}
-
-awaitable<bool> PgConnection::wait_for_input_until(std::chrono::steady_clock::time_point deadline) {
-  bool readable = co_await ready(false, deadline);
-  consume_input();
-  co_return readable;
-}
-
-void PgConnection::set_read_threshold(int bytes) {
-  track_socket();
-  // Best effort: where the option is not honoured, readiness simply comes with the first byte as before.
-  if (socket_fd_ >= 0) ::setsockopt(socket_fd_, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
 }
 
 void PgConnection::consume_input() {

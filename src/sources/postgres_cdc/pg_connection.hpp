@@ -106,10 +106,6 @@ class PgConnection {
   boost::asio::awaitable<void> wait_for_input();
   // Takes whatever input the socket has now into libpq's buffer, without waiting.
   void consume_input();
-  // Like wait_for_input, but gives up at the deadline; false when it did (what arrived is taken anyway).
-  boost::asio::awaitable<bool> wait_for_input_until(std::chrono::steady_clock::time_point deadline);
-  // The socket counts as readable only once `bytes` are buffered (SO_RCVLOWAT); 1: at the first byte.
-  void set_read_threshold(int bytes);
   // Queues one COPY message for the server; flush() sends what is queued.
   void put_copy(std::string_view bytes);
   boost::asio::awaitable<void> flush();
