@@ -1,5 +1,9 @@
 #include "sources/postgres_cdc/session.hpp"
 
+// g++ 12 false positive once it inlines Asio's coroutine frames: it pairs the frame's aligned_alloc with the
+// frame's operator delete, which Asio's recycling allocator routes back to free (boost/asio/detail/memory.hpp).
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <spdlog/spdlog.h>
