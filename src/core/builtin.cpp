@@ -4,6 +4,7 @@
 #include "sinks/file/file_sink.hpp"
 #include "sources/file/file_source.hpp"
 #include "sources/generate/generate_source.hpp"
+#include "sources/kafka/kafka_source.hpp"
 #include "sources/postgres_cdc/cdc_source.hpp"
 
 namespace sluice::core {
@@ -13,6 +14,7 @@ void register_builtin(Registry& r) {
   r.add(sinks::file::factory());
   r.add(sources::file::factory());
   r.add(sources::generate::factory());
+  r.add(sources::kafka::factory());
   r.add(sources::postgres_cdc::factory());
 }
 

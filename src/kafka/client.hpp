@@ -1,0 +1,87 @@
+#pragma once
+// librdkafka plumbing shared by the Kafka source and sink: owned handles, configuration with our guarantees
+// enforced, and the bridge that wakes the Asio loop when a librdkafka queue has something. Include from the
+// Kafka connectors only.
+#include <librdkafka/rdkafka.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/notifier.hpp"
+
+namespace sluice::kafka {
+
+struct KafkaError : std::runtime_error {
+  KafkaError(const std::string& what, rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_UNKNOWN)
+      : std::runtime_error(what + (code == RD_KAFKA_RESP_ERR_UNKNOWN ? "" : std::string(": ") + rd_kafka_err2str(code))), code(code) {}
+  rd_kafka_resp_err_t code;
+};
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+struct ListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+};
+using Handle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+using Conf = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
+using Queue = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
+using Message = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+
+using Settings = std::map<std::string, std::string>;
+
+// A user's `librdkafka:` key that the connector sets itself because the guarantees rest on it, with why.
+struct ReservedKey {
+  const char* key;
+  const char* reason;
+};
+// The first reserved key the user's map sets, if any (for the config validator's error).
+const ReservedKey* find_reserved(const Settings& user, const std::vector<ReservedKey>& reserved);
+
+// Our settings first, then the user's (which may tune anything not reserved). Throws KafkaError naming the key
+// librdkafka refused.
+Conf make_conf(const Settings& ours, const Settings& user);
+Handle make_client(rd_kafka_type_t type, Conf conf);
+
+// "orders-3": the partition's name in checkpoints (Kafka's own TopicPartition spelling).
+std::string partition_name(std::string_view topic, int32_t partition);
+
+// Wakes coroutines on `notifier` whenever librdkafka puts something on `queue` (rd_kafka_queue_io_event_enable
+// on a pipe), so no thread ever blocks in a poll call. Readiness is level-like: `take()` reports and clears it.
+class QueueWaker {
+ public:
+  QueueWaker(boost::asio::any_io_executor ex, rd_kafka_queue_t* queue, core::Notifier& notifier);
+  ~QueueWaker();
+  QueueWaker(const QueueWaker&) = delete;
+  QueueWaker& operator=(const QueueWaker&) = delete;
+  // Runs until cancelled: waits on the pipe, drains it, marks ready, notifies.
+  boost::asio::awaitable<void> watch();
+  bool take() {
+    bool r = ready_;
+    ready_ = false;
+    return r;
+  }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  core::Notifier& notifier_;
+  bool ready_ = true;  // serve once at start: events may predate the pipe
+};
+
+}  // namespace sluice::kafka

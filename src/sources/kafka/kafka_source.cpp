@@ -1,0 +1,600 @@
+#include "sources/kafka/kafka_source.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <charconv>
+#include <deque>
+#include <set>
+
+#include "core/async.hpp"
+#include "core/task.hpp"
+#include "formats/json_check.hpp"
+#include "kafka/client.hpp"
+
+namespace sluice::sources::kafka {
+namespace asio = boost::asio;
+using config::opt;
+using core::awaitable;
+using sluice::kafka::KafkaError;
+
+namespace {
+
+// Settings the guarantees rest on: offsets are ours to commit, after the data is durable.
+const std::vector<sluice::kafka::ReservedKey>& reserved_keys() {
+  static const std::vector<sluice::kafka::ReservedKey> keys = {
+      {"enable.auto.commit", "offsets are committed by the source after each durable commit, never on a timer"},
+      {"enable.auto.offset.store", "the source stores offsets itself, only for data that is committed"},
+      {"bootstrap.servers", "use the source's brokers key"},
+      {"metadata.broker.list", "use the source's brokers key"},
+      {"group.id", "use the source's group_id key"},
+      {"auto.offset.reset", "use the source's start key"},
+      {"enable.partition.eof", "the source reads a never-ending stream"},
+  };
+  return keys;
+}
+
+}  // namespace
+
+const config::Schema<KafkaSourceOptions>& KafkaSourceOptions::schema() {
+  static const config::Schema<KafkaSourceOptions> s{
+      "source (kafka)",
+      {opt(&KafkaSourceOptions::brokers, "brokers", "bootstrap brokers, host:port[,host:port...]").required(),
+       opt(&KafkaSourceOptions::topics, "topics", "topics to consume: names, or patterns starting with ^ (a regular expression)")
+           .required(),
+       opt(&KafkaSourceOptions::group_id, "group_id", "consumer group; instances with the same group_id share the partitions")
+           .required(),
+       opt(&KafkaSourceOptions::start, "start", "where a partition with no committed position starts"),
+       opt(&KafkaSourceOptions::format, "format",
+           "raw: the message value passes through untouched; json: each value must be one JSON object, others go to the dead-letter "
+           "file with topic, partition, offset and reason"),
+       opt(&KafkaSourceOptions::metadata, "metadata",
+           "wrap each record as {topic, partition, offset, key, headers, timestamp, value} (value embedded as JSON with format json, as "
+           "a string with raw)"),
+       opt(&KafkaSourceOptions::max_poll_records, "max_poll_records", "messages taken from the client per wake-up before they are pushed")
+           .min(1),
+       opt(&KafkaSourceOptions::pause_after, "pause_after",
+           "how long a push may wait for room in the queue before the source pauses its partitions (it keeps polling, so the "
+           "group never sees it as stuck)"),
+       opt(&KafkaSourceOptions::librdkafka, "librdkafka",
+           "extra librdkafka settings (see librdkafka's CONFIGURATION.md), such as session.timeout.ms or "
+           "partition.assignment.strategy; auto commit, offset store, bootstrap.servers, group.id and auto.offset.reset are refused")},
+      [](const KafkaSourceOptions& o, const config::Value& node, config::Context& ctx) {
+        auto mark_of = [&](const char* key) {
+          const config::Value* v = node.find(key);
+          return v ? v->mark : node.mark;
+        };
+        if (o.topics.empty()) ctx.error(mark_of("topics"), "topics must name at least one topic or ^pattern");
+        if (const auto* r = sluice::kafka::find_reserved(o.librdkafka, reserved_keys()))
+          ctx.error(mark_of("librdkafka"), std::string("librdkafka setting '") + r->key + "' is not allowed: " + r->reason);
+      }};
+  return s;
+}
+
+namespace {
+
+struct PartitionState {
+  std::string topic;
+  int32_t partition = 0;
+  std::string name;
+  uint32_t id = 0;
+  int64_t pushed = -1;  // next offset after the last record handed to the pipeline; -1: none yet
+  prometheus::Gauge* lag = nullptr;
+};
+
+struct Rebalance {
+  rd_kafka_resp_err_t kind;
+  sluice::kafka::PartitionList partitions;
+  bool lost = false;
+};
+
+int64_t parse_offset(const std::string& text) {
+  int64_t v = -1;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < 0) return -1;
+  return v;
+}
+
+}  // namespace
+
+struct Consumer {
+  const KafkaSourceOptions& options;
+  core::SourceContext& ctx;
+  // Kept apart from the context: the consumer outlives the source's run (it leaves the group when the source goes).
+  spdlog::logger* logger;
+  sluice::kafka::Handle rk;
+  sluice::kafka::Queue queue;
+  core::Notifier wake;
+  std::unique_ptr<sluice::kafka::QueueWaker> waker;
+  core::Task watch_task;
+  bool cooperative = false;
+  bool closing = false;
+  std::deque<Rebalance> rebalances;
+  std::map<std::string, PartitionState> assigned;  // by partition name
+  std::map<std::string, int64_t> committed;        // partition name → next offset, durable
+  core::Records pending;  // taken from the client, not pushed yet
+  formats::JsonChecker json;
+  std::vector<rd_kafka_message_t*> batch;
+
+  prometheus::Family<prometheus::Gauge>* lag_family = nullptr;
+  prometheus::Counter* fetched = nullptr;
+  prometheus::Counter* fetched_bytes = nullptr;
+  prometheus::Counter* rejected_messages = nullptr;
+  prometheus::Counter* assigns = nullptr;
+  prometheus::Counter* revokes = nullptr;
+  prometheus::Counter* group_commit_errors = nullptr;
+  prometheus::Gauge* paused_gauge = nullptr;
+  prometheus::Gauge* assigned_gauge = nullptr;
+  std::vector<std::function<void()>> removers;
+  std::map<std::string, std::string> labels;
+
+  Consumer(const KafkaSourceOptions& o, core::SourceContext& c)
+      : options(o), ctx(c), logger(&c.log()), wake(c.executor()), labels{{"pipeline", c.pipeline()}} {
+    for (const auto& [name, position] : ctx.checkpoint())
+      if (int64_t off = parse_offset(position); off >= 0) committed[name] = off;
+    register_series();
+  }
+  ~Consumer() {
+    watch_task.stop();
+    close();
+    for (auto& remove : removers) remove();
+  }
+
+  spdlog::logger& log() { return *logger; }
+
+  void register_series() {
+    auto& r = ctx.metrics();
+    auto counter = [&](const char* name, const char* help, std::map<std::string, std::string> extra = {}) {
+      auto& f = prometheus::BuildCounter().Name(name).Help(help).Register(r);
+      auto l = labels;
+      l.insert(extra.begin(), extra.end());
+      auto& c = f.Add(l);
+      removers.push_back([&f, &c] { f.Remove(&c); });
+      return &c;
+    };
+    auto gauge = [&](const char* name, const char* help) {
+      auto& f = prometheus::BuildGauge().Name(name).Help(help).Register(r);
+      auto& g = f.Add(labels);
+      removers.push_back([&f, &g] { f.Remove(&g); });
+      return &g;
+    };
+    fetched = counter("sluice_kafka_consumer_messages_total", "messages taken from Kafka");
+    fetched_bytes = counter("sluice_kafka_consumer_bytes_total", "bytes of message values and keys taken from Kafka");
+    rejected_messages = counter("sluice_kafka_consumer_rejected_total", "messages sent to the dead-letter file (format json, not a JSON object)");
+    assigns = counter("sluice_kafka_rebalances_total", "rebalance events handled, by kind", {{"kind", "assign"}});
+    revokes = counter("sluice_kafka_rebalances_total", "rebalance events handled, by kind", {{"kind", "revoke"}});
+    group_commit_errors = counter("sluice_kafka_group_commit_errors_total",
+                                  "failed asynchronous offset commits to the group (informational: positions live with the data)");
+    paused_gauge = gauge("sluice_kafka_paused_partitions", "partitions paused because the pipeline's queue is full");
+    assigned_gauge = gauge("sluice_kafka_assigned_partitions", "partitions assigned to this instance");
+    lag_family = &prometheus::BuildGauge()
+                      .Name("sluice_kafka_consumer_lag_messages")
+                      .Help("per partition: the high watermark minus the committed position")
+                      .Register(r);
+  }
+
+  // ---- librdkafka callbacks (run inside our own poll calls, on the loop thread) -----------------------------
+
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
+    auto* self = static_cast<Consumer*>(opaque);
+    if (self->closing) {
+      // Leaving: what was pushed is the pipeline's to commit or lose; another instance resumes from the durable
+      // positions either way.
+      if (std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE") {
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+        else rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+      } else {
+        rd_kafka_assign(rk, err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? parts : nullptr);
+      }
+      return;
+    }
+    Rebalance r{err, sluice::kafka::PartitionList(rd_kafka_topic_partition_list_copy(parts)), rd_kafka_assignment_lost(rk) != 0};
+    self->rebalances.push_back(std::move(r));
+  }
+  static void on_offset_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*, void* opaque) {
+    auto* self = static_cast<Consumer*>(opaque);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      self->group_commit_errors->Increment();
+      self->log().debug("group offset commit failed: {}", rd_kafka_err2str(err));
+    }
+  }
+  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<Consumer*>(opaque);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      char why[512];
+      rd_kafka_fatal_error(rk, why, sizeof why);
+      self->fatal = std::string("fatal Kafka client error: ") + why;
+      return;
+    }
+    // Transport errors and brokers going down are retried by librdkafka itself.
+    self->log().warn("kafka: {}: {}", rd_kafka_err2name(rd_kafka_resp_err_t(err)), reason);
+  }
+  static void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+    auto* self = static_cast<Consumer*>(rd_kafka_opaque(rk));
+    if (level <= 3) self->log().error("librdkafka {}: {}", fac, buf);
+    else if (level <= 4) self->log().warn("librdkafka {}: {}", fac, buf);
+    else self->log().debug("librdkafka {}: {}", fac, buf);
+  }
+  std::string fatal;
+
+  void start() {
+    sluice::kafka::Settings ours{{"bootstrap.servers", options.brokers},
+                                 {"group.id", options.group_id},
+                                 {"enable.auto.commit", "false"},
+                                 {"enable.auto.offset.store", "false"},
+                                 {"auto.offset.reset", options.start == StartAt::earliest ? "earliest" : "latest"},
+                                 {"client.id", "sluice-" + ctx.pipeline()},
+                                 {"log.queue", "false"}};
+    auto conf = sluice::kafka::make_conf(ours, options.librdkafka);
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf.get(), &Consumer::on_offset_commit);
+    rd_kafka_conf_set_error_cb(conf.get(), &Consumer::on_error);
+    rd_kafka_conf_set_log_cb(conf.get(), &Consumer::on_log);
+    rk = sluice::kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
+    cooperative = false;
+    rd_kafka_poll_set_consumer(rk.get());
+    queue.reset(rd_kafka_queue_get_consumer(rk.get()));
+    waker = std::make_unique<sluice::kafka::QueueWaker>(ctx.executor(), queue.get(), wake);
+    watch_task.start(ctx.executor(), waker->watch(), wake);
+
+    sluice::kafka::PartitionList topics(rd_kafka_topic_partition_list_new(int(options.topics.size())));
+    for (const auto& t : options.topics) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(rk.get(), topics.get())) throw KafkaError("cannot subscribe to the topics", err);
+    log().info("kafka: joining group '{}' for {} topic(s) at {}", options.group_id, options.topics.size(), options.brokers);
+  }
+
+  void close() {
+    if (!rk) return;
+    closing = true;
+    commit_to_group(false);
+    // Blocks the loop briefly (LeaveGroup): the pipeline is stopping, and leaving promptly spares the group a
+    // session timeout before the partitions move.
+    rd_kafka_consumer_close(rk.get());
+    waker.reset();
+    queue.reset();
+    rk.reset();
+  }
+
+  void commit_to_group(bool async) {
+    if (!rk || assigned.empty()) return;
+    sluice::kafka::PartitionList list(rd_kafka_topic_partition_list_new(int(assigned.size())));
+    for (const auto& [name, p] : assigned)
+      if (auto it = committed.find(name); it != committed.end())
+        rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = it->second;
+    if (list->cnt == 0) return;
+    if (auto err = rd_kafka_commit(rk.get(), list.get(), async ? 1 : 0); err && !async)
+      log().debug("final group offset commit failed: {}", rd_kafka_err2str(err));
+  }
+
+  // ---- taking messages -----------------------------------------------------------------------------------
+
+  void append_record(const rd_kafka_message_t* m) {
+    auto it = assigned_by_ptr(m);
+    if (!it) return;  // a partition revoked since the fetch: its new owner reads it
+    PartitionState& p = *it;
+    std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+    std::string_view key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
+    fetched->Increment();
+    fetched_bytes->Increment(double(value.size() + key.size()));
+    core::Record& r = pending.emplace_back();
+    r.partition = p.id;
+    r.position = std::to_string(m->offset + 1);
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+    r.event_time_ms = ts >= 0 ? ts : 0;
+    if (options.format == MessageFormat::json) {
+      if (auto reason = json.check_object(value)) {
+        rejected_messages->Increment();
+        r.rejected = true;
+        r.value = "{\"topic\":";
+        formats::append_json_string(r.value, p.topic);
+        r.value += ",\"partition\":" + std::to_string(p.partition) + ",\"offset\":" + std::to_string(m->offset) + ",\"reason\":";
+        formats::append_json_string(r.value, *reason);
+        r.value += ",\"original\":";
+        formats::append_json_string(r.value, value.substr(0, 4096));
+        r.value += "}";
+        return;
+      }
+    }
+    if (m->key) r.key.assign(key);
+    if (!options.metadata) {
+      r.value.assign(value);
+      return;
+    }
+    std::string& out = r.value;
+    out.reserve(value.size() + 128);
+    out = "{\"topic\":";
+    formats::append_json_string(out, p.topic);
+    out += ",\"partition\":" + std::to_string(p.partition) + ",\"offset\":" + std::to_string(m->offset) + ",\"key\":";
+    if (m->key) formats::append_json_string(out, key);
+    else out += "null";
+    out += ",\"headers\":{";
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name;
+      const void* hv;
+      size_t hlen;
+      for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &hv, &hlen) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        if (i) out += ',';
+        formats::append_json_string(out, name);
+        out += ':';
+        if (hv) formats::append_json_string(out, std::string_view(static_cast<const char*>(hv), hlen));
+        else out += "null";
+      }
+    }
+    out += "},\"timestamp\":" + (ts >= 0 ? std::to_string(ts) : std::string("null")) + ",\"value\":";
+    if (!m->payload) out += "null";
+    else if (options.format == MessageFormat::json) out.append(value);
+    else formats::append_json_string(out, value);
+    out += "}";
+  }
+
+  PartitionState* assigned_by_ptr(const rd_kafka_message_t* m) {
+    // Most messages come in runs from one partition: remember the last lookup.
+    const char* topic = rd_kafka_topic_name(m->rkt);
+    if (last_ && last_->partition == m->partition && last_->topic == topic) return last_;
+    auto it = assigned.find(sluice::kafka::partition_name(topic, m->partition));
+    last_ = it == assigned.end() ? nullptr : &it->second;
+    return last_;
+  }
+  PartitionState* last_ = nullptr;
+
+  // Takes what the client has (messages, and callbacks that queue rebalances) without blocking.
+  void serve() {
+    if (!fatal.empty()) throw KafkaError(fatal);
+    batch.resize(options.max_poll_records);
+    size_t taken = 0;
+    while (taken < options.max_poll_records && rebalances.empty()) {
+      ssize_t n = rd_kafka_consume_batch_queue(queue.get(), 0, batch.data(), batch.size() - taken);
+      if (n <= 0) break;
+      for (ssize_t i = 0; i < n; ++i) {
+        sluice::kafka::Message m(batch[size_t(i)]);
+        if (m->err) {
+          if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+          log().warn("kafka: {} [{}] at offset {}: {}", m->rkt ? rd_kafka_topic_name(m->rkt) : "-", m->partition, m->offset,
+                         rd_kafka_message_errstr(m.get()));
+          continue;
+        }
+        append_record(m.get());
+      }
+      taken += size_t(n);
+    }
+    if (!fatal.empty()) throw KafkaError(fatal);
+  }
+
+  // ---- pushing with the protocol kept alive ---------------------------------------------------------------
+
+  awaitable<void> push_pending() {
+    core::Records pushing = std::move(pending);
+    pending.clear();
+    for (const auto& r : pushing) {
+      // Every record carries its position; the state of its partition tracks what the pipeline now holds.
+      for (auto& [name, p] : assigned)
+        if (p.id == r.partition) {
+          p.pushed = parse_offset(r.position);
+          break;
+        }
+    }
+    core::Task task;
+    task.start(ctx.executor(), ctx.push(pushing), wake);
+    auto started = std::chrono::steady_clock::now();
+    try {
+      while (!task.done) {
+        co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+        if (task.done) break;
+        if (!paused_all_ && std::chrono::steady_clock::now() - started >= options.pause_after.value) pause_all();
+        // Polling while paused is what keeps the group from declaring us stuck (max.poll.interval.ms).
+        if (waker->take() || paused_all_) serve();
+      }
+    } catch (...) {
+      task.stop();
+      throw;
+    }
+    if (task.error) std::rethrow_exception(task.error);
+    if (paused_all_) resume_all();
+  }
+  bool paused_all_ = false;
+
+  sluice::kafka::PartitionList assigned_list() const {
+    sluice::kafka::PartitionList list(rd_kafka_topic_partition_list_new(int(assigned.size())));
+    for (const auto& [name, p] : assigned) rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition);
+    return list;
+  }
+  void pause_all() {
+    auto list = assigned_list();
+    rd_kafka_pause_partitions(rk.get(), list.get());
+    paused_all_ = true;
+    paused_gauge->Set(double(list->cnt));
+    log().debug("kafka: queue full; paused {} partition(s)", list->cnt);
+  }
+  void resume_all() {
+    auto list = assigned_list();
+    rd_kafka_resume_partitions(rk.get(), list.get());
+    paused_all_ = false;
+    paused_gauge->Set(0);
+  }
+
+  // ---- rebalances -----------------------------------------------------------------------------------------
+
+  awaitable<void> handle(Rebalance r) {
+    cooperative = std::string_view(rd_kafka_rebalance_protocol(rk.get())) == "COOPERATIVE";
+    if (r.kind == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) co_await assign(*r.partitions);
+    else co_await revoke(*r.partitions, r.lost);
+  }
+
+  awaitable<void> assign(rd_kafka_topic_partition_list_t& parts) {
+    assigns->Increment();
+    // The group's committed offsets are written only after durable commits, by whichever instance held the
+    // partition last: together with our own checkpoint they say where committed data ends.
+    sluice::kafka::PartitionList query(rd_kafka_topic_partition_list_copy(&parts));
+    rd_kafka_t* client = rk.get();
+    auto err = co_await core::run_blocking(ctx.blocking_executor(), [client, list = query.get()] {
+      return rd_kafka_committed(client, list, 15000);
+    });
+    if (err) log().warn("kafka: cannot read the group's committed offsets ({}); using this instance's own", rd_kafka_err2str(err));
+    std::string summary;
+    for (int i = 0; i < parts.cnt; ++i) {
+      auto& tp = parts.elems[i];
+      std::string name = sluice::kafka::partition_name(tp.topic, tp.partition);
+      int64_t start = -1;
+      if (auto it = committed.find(name); it != committed.end()) start = it->second;
+      if (!err && query->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR && query->elems[i].offset >= 0)
+        start = std::max(start, query->elems[i].offset);
+      tp.offset = start >= 0 ? start : RD_KAFKA_OFFSET_INVALID;  // invalid: auto.offset.reset (start)
+      if (start >= 0) committed[name] = start;
+      PartitionState& p = assigned[name];
+      p.topic = tp.topic;
+      p.partition = tp.partition;
+      p.name = name;
+      p.id = ctx.partition(name);
+      p.pushed = -1;
+      p.lag = &lag_family->Add({{"pipeline", ctx.pipeline()}, {"topic", p.topic}, {"partition", std::to_string(p.partition)}});
+      if (summary.size() < 400) summary += (summary.empty() ? "" : ", ") + name + "@" + (start >= 0 ? std::to_string(start) : "start");
+    }
+    last_ = nullptr;
+    if (cooperative) {
+      if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk.get(), &parts)) {
+        std::string what = rd_kafka_error_string(e);
+        rd_kafka_error_destroy(e);
+        throw KafkaError("incremental assign failed: " + what);
+      }
+    } else if (auto e = rd_kafka_assign(rk.get(), &parts)) {
+      throw KafkaError("assign failed", e);
+    }
+    if (paused_all_) pause_all();
+    assigned_gauge->Set(double(assigned.size()));
+    log().info("kafka: assigned {} partition(s): {}", parts.cnt, summary);
+  }
+
+  awaitable<void> revoke(rd_kafka_topic_partition_list_t& parts, bool lost) {
+    revokes->Increment();
+    std::set<uint32_t> ids;
+    std::vector<std::string> names;
+    for (int i = 0; i < parts.cnt; ++i) {
+      std::string name = sluice::kafka::partition_name(parts.elems[i].topic, parts.elems[i].partition);
+      if (auto it = assigned.find(name); it != assigned.end()) {
+        ids.insert(it->second.id);
+        names.push_back(name);
+      }
+    }
+    // Not pushed yet: the next owner reads these again from the committed position.
+    std::erase_if(pending, [&](const core::Record& r) { return ids.count(r.partition) != 0; });
+    if (lost)
+      log().warn("kafka: {} partition(s) lost (the group moved on without us); data already queued for them may be written again by "
+                     "their new owner", names.size());
+    // Hold the partitions until what the pipeline holds of them is committed, so the next owner starts where
+    // our committed data ends.
+    auto outstanding = [&] {
+      for (const auto& name : names) {
+        const auto& p = assigned.at(name);
+        auto it = committed.find(name);
+        if (p.pushed >= 0 && (it == committed.end() || it->second < p.pushed)) return true;
+      }
+      return false;
+    };
+    auto started = std::chrono::steady_clock::now();
+    while (outstanding()) {
+      co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+      serve();
+      std::erase_if(pending, [&](const core::Record& r) { return ids.count(r.partition) != 0; });
+    }
+    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    commit_to_group(false);
+    for (const auto& name : names) {
+      auto it = assigned.find(name);
+      lag_family->Remove(it->second.lag);
+      assigned.erase(it);
+    }
+    last_ = nullptr;
+    if (cooperative) {
+      if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk.get(), &parts)) {
+        std::string what = rd_kafka_error_string(e);
+        rd_kafka_error_destroy(e);
+        throw KafkaError("incremental unassign failed: " + what);
+      }
+    } else {
+      rd_kafka_assign(rk.get(), nullptr);
+    }
+    assigned_gauge->Set(double(assigned.size()));
+    log().info("kafka: revoked {} partition(s) after {:.3f} s committing what was read from them", names.size(), waited);
+  }
+
+  void update_lag() {
+    for (auto& [name, p] : assigned) {
+      int64_t low = 0, high = 0;
+      if (rd_kafka_get_watermark_offsets(rk.get(), p.topic.c_str(), p.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0)
+        continue;
+      auto it = committed.find(name);
+      int64_t at = it == committed.end() ? low : it->second;
+      p.lag->Set(double(std::max<int64_t>(0, high - at)));
+    }
+  }
+
+  awaitable<void> run() {
+    start();
+    auto next_lag = std::chrono::steady_clock::now();
+    for (;;) {
+      if (waker->take()) serve();
+      if (!rebalances.empty()) {
+        Rebalance r = std::move(rebalances.front());
+        rebalances.pop_front();
+        co_await handle(std::move(r));
+        continue;
+      }
+      if (!pending.empty()) {
+        co_await push_pending();
+        continue;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now >= next_lag) {
+        update_lag();
+        next_lag = now + std::chrono::seconds(1);
+      }
+      // The timeout keeps serving callbacks (stats, errors) and the lag gauges when nothing arrives.
+      if (!co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(500))) waker_timeout_serve();
+    }
+  }
+  void waker_timeout_serve() { serve(); }
+
+  void committed_positions(const core::Checkpoint& checkpoint) {
+    bool any = false;
+    for (const auto& [name, position] : checkpoint) {
+      int64_t off = parse_offset(position);
+      if (off < 0) continue;
+      auto& c = committed[name];
+      if (off > c) {
+        c = off;
+        any = true;
+      }
+    }
+    if (!any) return;
+    // For lag tools; losing one of these costs nothing, the positions live with the data.
+    commit_to_group(true);
+    wake.notify_all();
+  }
+};
+
+KafkaSource::KafkaSource(const KafkaSourceOptions& options) : options_(options) {}
+KafkaSource::~KafkaSource() = default;
+
+awaitable<void> KafkaSource::run(core::SourceContext& ctx) {
+  consumer_.reset();
+  consumer_ = std::make_unique<Consumer>(options_, ctx);
+  co_await consumer_->run();
+}
+
+void KafkaSource::on_committed(const core::Checkpoint& checkpoint) {
+  if (consumer_) consumer_->committed_positions(checkpoint);
+}
+
+core::SourceFactory factory() {
+  return core::make_source_factory<KafkaSourceOptions, KafkaSource>(
+      "kafka", "Kafka consumer group member; offsets committed with the data, partitions sought to them on assignment");
+}
+
+}  // namespace sluice::sources::kafka
