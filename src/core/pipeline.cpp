@@ -15,6 +15,7 @@
 #include "core/disk_spool.hpp"
 #include "core/logging.hpp"
 #include "core/notifier.hpp"
+#include "core/pending_commit.hpp"
 #include "core/tap.hpp"
 #include "core/task.hpp"
 #include "core/token_bucket.hpp"
@@ -86,12 +87,17 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   Notifier changed;
   Task source_task, worker_task, gauges_task;
   bool source_finished = false;
+  // Two-phase commits (Source::shares_positions): the key of the pending record, and what makes ids unique.
+  std::string pending_key;
+  std::string commit_id_prefix;
+  uint64_t commit_sequence = 0;
 
   explicit Run(Pipeline& pipeline)
       : p(pipeline),
         sink_scope(state::scoped_key(p.name(), "sink")),
         dead_letter_scope(state::scoped_key(p.name(), "dead_letter")),
-        changed(p.env_.executor) {}
+        changed(p.env_.executor),
+        pending_key(state::scoped_key(p.name(), "pending_commit")) {}
 
   // SourceContext
   const std::string& pipeline() const override { return p.name(); }
@@ -101,6 +107,7 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   asio::any_io_executor executor() override { return p.env_.executor; }
   asio::any_io_executor blocking_executor() override { return p.env_.blocking; }
   prometheus::Registry& metrics() override { return *p.env_.metrics; }
+  const std::string& instance() const override { return p.env_.store->instance_id(); }
   void set_degraded(std::string_view reason) override {
     auto& stats = *p.stats_;
     if (stats.degraded == reason) return;
@@ -132,6 +139,7 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   // SinkContext (the main sink's view; the dead-letter sink gets its own below)
   const std::string& scope() const override { return sink_scope; }
   state::StateStore& state() override { return *p.env_.store; }
+  const std::string& partition_name(uint32_t id) const override { return partitions.names().at(id); }
 
   struct DeadLetterContext final : SinkContext {
     Run& r;
@@ -143,10 +151,39 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     asio::any_io_executor executor() override { return r.p.env_.executor; }
     asio::any_io_executor blocking_executor() override { return r.p.env_.blocking; }
     prometheus::Registry& metrics() override { return *r.p.env_.metrics; }
+    const std::string& partition_name(uint32_t id) const override { return r.partition_name(id); }
   } dead_letter_ctx{*this};
+
+  // A crash between recording a commit as pending and marking it done leaves the pending record: the commit
+  // stands if its positions were published (another instance may already resume after it), else it never
+  // happened. Runs before the sink opens, so that the sink's recovery sees the outcome.
+  awaitable<void> finish_pending_commit() {
+    auto saved = co_await run_blocking(p.env_.blocking, [&] { return p.env_.store->get(state::Family::meta, pending_key); });
+    if (!saved) co_return;
+    auto pending = PendingCommit::decode(*saved);
+    if (!pending) throw std::runtime_error("the pending commit record in the state store is corrupt (meta key " + p.name() + "/pending_commit)");
+    bool published = co_await source->positions_published(*this, pending->positions, pending->id);
+    state::WriteBatch txn = published ? state::WriteBatch::deserialize(pending->txn_image) : state::WriteBatch{};
+    txn.remove(state::Family::meta, pending_key);
+    co_await run_blocking(p.env_.blocking, [&] {
+      p.env_.store->write(txn, true);
+      return 0;
+    });
+    p.log_->info("commit {} was left pending by a crash; its positions were {}published, so it is {}", pending->id, published ? "" : "not ",
+                 published ? "kept" : "discarded");
+  }
 
   awaitable<void> open() {
     const auto& cfg = p.config_;
+    source = cfg.source.factory->create(cfg.source.options);
+    if (source->shares_positions()) {
+      if (cfg.queue.policy == Policy::buffer)
+        throw std::runtime_error(
+            "queue policy buffer cannot be used with this source: it acknowledges positions when records reach the local spool, which "
+            "the other instances sharing the source's partitions cannot see; use policy throttle (the source itself is a durable buffer)");
+      commit_id_prefix = fmt::format("{}.{}.", p.env_.store->instance_id(), formats::unix_ms_now());
+      co_await finish_pending_commit();
+    }
     sink = cfg.sink.factory->create(cfg.sink.options);
     std::optional<Checkpoint> held = co_await sink->open(*this);
     sinks::file::FileOptions dl;
@@ -192,7 +229,6 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     }
     if (const auto& rl = cfg.source.common.rate_limit)
       bucket.emplace(rl->rate, rl->burst > 0 ? rl->burst : std::max(1.0, rl->rate), SteadyClock::instance());
-    source = cfg.source.factory->create(cfg.source.options);
   }
 
   awaitable<void> commit(Batch& batch) {
@@ -207,6 +243,7 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     }
     if (!batch.records.empty()) co_await sink->write(batch, txn);
     channel->commit_state(batch, txn);
+    if (source->shares_positions() && !batch.checkpoint.empty()) co_await publish_positions(batch, txn);
     co_await run_blocking(p.env_.blocking, [&] {
       crash_point("commit.before_state_write", p.name());
       p.env_.store->write(txn, true);
@@ -226,6 +263,22 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     // Every commit, not only those with rejects, so that dead-letter parts roll by age and become visible.
     co_await dead_letter->committed();
     if (queue && !batch.checkpoint.empty()) source->on_committed(batch.checkpoint);
+  }
+
+  // The data is durable; before the commit's state write, record it as pending and publish its positions, so
+  // that another instance taking these partitions over resumes exactly where this commit ends.
+  awaitable<void> publish_positions(const Batch& batch, state::WriteBatch& txn) {
+    PendingCommit pending{commit_id_prefix + std::to_string(commit_sequence++), batch.checkpoint, txn.serialize()};
+    co_await run_blocking(p.env_.blocking, [&] {
+      state::WriteBatch record;
+      record.put(state::Family::meta, pending_key, pending.encode());
+      p.env_.store->write(record, true);
+      crash_point("commit.after_pending", p.name());
+      return 0;
+    });
+    // A crash from here on leaves a published pending commit (crash point commit.before_state_write).
+    co_await source->publish_positions(*this, batch.checkpoint, pending.id);
+    txn.remove(state::Family::meta, pending_key);
   }
 
   awaitable<void> work() {

@@ -40,6 +40,9 @@ class SourceContext {
   // Marks the pipeline degraded with a reason an operator can act on (shown in /status, `sluiced status` and
   // sluice_pipeline_degraded), or healthy again with an empty reason. The source logs the change itself.
   virtual void set_degraded(std::string_view reason) = 0;
+  // Names this sluiced's state among instances that share a source's partitions (a consumer group): one per
+  // state_dir, stable across restarts.
+  virtual const std::string& instance() const = 0;
 };
 
 class Source {
@@ -50,6 +53,21 @@ class Source {
   virtual boost::asio::awaitable<void> run(SourceContext& ctx) = 0;
   // Called after a commit that covers these positions is durable: the place to acknowledge upstream.
   virtual void on_committed(const Checkpoint&) {}
+
+  // A source whose partitions can move to another sluiced (a Kafka consumer group) must publish each commit's
+  // positions where every instance sees them, since the next owner cannot read this one's state (DESIGN.md,
+  // "When work moves between instances"). When this holds, the engine commits in two phases: the data durable
+  // and the commit recorded as pending under commit_id, then publish_positions(), then the commit marked done.
+  virtual bool shares_positions() const { return false; }
+  // Durably publishes the positions under commit_id; throws when it cannot (the commit fails and is retried).
+  virtual boost::asio::awaitable<void> publish_positions(SourceContext&, const Checkpoint&, const std::string& /*commit_id*/) {
+    co_return;
+  }
+  // For a commit a crash left pending: whether its positions were published. Published, the commit stands
+  // (another instance may already resume after it); not published, its data is discarded. Called before run().
+  virtual boost::asio::awaitable<bool> positions_published(SourceContext&, const Checkpoint&, const std::string& /*commit_id*/) {
+    co_return false;
+  }
 };
 
 }  // namespace sluice::core

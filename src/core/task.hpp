@@ -7,6 +7,10 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <exception>
 
 #include "core/notifier.hpp"
@@ -28,6 +32,20 @@ struct Task {
   }
   void stop() {
     if (!done) cancel.emit(boost::asio::cancellation_type::terminal);
+  }
+  // Stops the body and waits for its end, also when the caller is itself being cancelled: the body may use what
+  // the caller owns until then. A cancellation of the caller stays recorded, and its next co_await throws it.
+  boost::asio::awaitable<void> stop_and_join() {
+    stop();
+    if (done) co_return;
+    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    boost::asio::steady_timer poll(co_await boost::asio::this_coro::executor);
+    while (!done) {
+      poll.expires_after(std::chrono::milliseconds(1));
+      boost::system::error_code ignored;
+      co_await poll.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+    }
+    co_await boost::asio::this_coro::throw_if_cancelled(true);
   }
 };
 

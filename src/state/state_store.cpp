@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <vector>
 
 namespace sluice::state {
@@ -59,6 +61,57 @@ void WriteBatch::remove_range(Family f, std::string_view begin, std::string_view
 }
 size_t WriteBatch::count() const { return impl_->ops.size(); }
 void WriteBatch::clear() { impl_->ops.clear(); }
+
+namespace {
+constexpr char kImageVersion = 1;
+
+void put_bytes(std::string& out, std::string_view s) {
+  uint32_t n = uint32_t(s.size());
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out.append(s);
+}
+}  // namespace
+
+// Version, then per operation: kind, family, and two length-prefixed strings (host byte order: an image is read
+// back only by the store that wrote it).
+std::string WriteBatch::serialize() const {
+  std::string out(1, kImageVersion);
+  for (const auto& op : impl_->ops) {
+    out.push_back(char(op.kind));
+    out.push_back(char(op.family));
+    put_bytes(out, op.a);
+    put_bytes(out, op.b);
+  }
+  return out;
+}
+
+WriteBatch WriteBatch::deserialize(std::string_view image) {
+  auto bad = [&](const char* why) { return StateError(std::string("corrupt write batch image in the state store: ") + why); };
+  if (image.empty() || image[0] != kImageVersion) throw bad("unknown version");
+  size_t at = 1;
+  auto take = [&](std::string& s) {
+    uint32_t n;
+    if (image.size() - at < sizeof n) throw bad("truncated length");
+    std::memcpy(&n, image.data() + at, sizeof n);
+    at += sizeof n;
+    if (image.size() - at < n) throw bad("truncated string");
+    s.assign(image.substr(at, n));
+    at += n;
+  };
+  WriteBatch batch;
+  while (at < image.size()) {
+    if (image.size() - at < 2) throw bad("truncated operation");
+    auto kind = uint8_t(image[at]);
+    auto family = uint8_t(image[at + 1]);
+    at += 2;
+    if (kind > Impl::Op::remove_range || family >= std::size(all_families)) throw bad("unknown operation or family");
+    Impl::Op op{Impl::Op::Kind(kind), Family(family), {}, {}};
+    take(op.a);
+    take(op.b);
+    batch.impl_->ops.push_back(std::move(op));
+  }
+  return batch;
+}
 
 struct StateStore::Impl {
   int lock_fd = -1;
@@ -127,7 +180,20 @@ std::unique_ptr<StateStore> StateStore::open(const std::string& dir) {
   impl->db.reset(raw);
   raw->DestroyColumnFamilyHandle(handles[0]);  // the default family is unused
   impl->handles.assign(handles.begin() + 1, handles.end());
-  return std::unique_ptr<StateStore>(new StateStore(dir, std::move(impl)));
+  std::unique_ptr<StateStore> store(new StateStore(dir, std::move(impl)));
+  if (auto saved = store->get(Family::meta, "instance_id")) {
+    store->instance_id_ = *saved;
+  } else {
+    std::random_device entropy;
+    char digits[33];
+    std::snprintf(digits, sizeof digits, "%08x%08x%08x%08x", entropy(), entropy(), entropy(), entropy());
+    std::string id = digits;
+    WriteBatch txn;
+    txn.put(Family::meta, "instance_id", id);
+    store->write(txn, true);
+    store->instance_id_ = id;
+  }
+  return store;
 }
 
 StateStore::StateStore(std::string dir, std::unique_ptr<Impl> impl) : dir_(std::move(dir)), impl_(std::move(impl)) {}

@@ -33,6 +33,10 @@ class WriteBatch {
   void remove_range(Family f, std::string_view begin, std::string_view end);  // [begin, end)
   size_t count() const;
   void clear();
+  // A byte image of the operations, and the batch rebuilt from one: a commit recorded as pending is written
+  // later, when recovery learns it was published (see core/pipeline.cpp). Throws StateError on a bad image.
+  std::string serialize() const;
+  static WriteBatch deserialize(std::string_view image);
 
  private:
   friend class StateStore;
@@ -55,11 +59,15 @@ class StateStore {
   // Blocking when sync: run it off the event loop.
   void write(WriteBatch& batch, bool sync = true);
   const std::string& dir() const { return dir_; }
+  // A random id made when the store was created and kept with it: names this sluiced's state among instances
+  // that share work (a Kafka consumer group's positions topic).
+  const std::string& instance_id() const { return instance_id_; }
 
  private:
   struct Impl;
   StateStore(std::string dir, std::unique_ptr<Impl> impl);
   std::string dir_;
+  std::string instance_id_;
   std::unique_ptr<Impl> impl_;
 };
 

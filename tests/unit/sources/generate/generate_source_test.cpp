@@ -36,6 +36,7 @@ struct CollectingContext final : core::SourceContext {
   asio::any_io_executor blocking_executor() override { return io.get_executor(); }
   prometheus::Registry& metrics() override { return registry; }
   void set_degraded(std::string_view) override {}
+  const std::string& instance() const override { return name; }
   prometheus::Registry registry;
 };
 
