@@ -1,9 +1,13 @@
 #include "kafka/client.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <system_error>
 
@@ -14,6 +18,12 @@ const ReservedKey* find_reserved(const Settings& user, const std::vector<Reserve
   for (const auto& r : reserved)
     if (user.count(r.key)) return &r;
   return nullptr;
+}
+
+bool is_connection_setting(const std::string& key) {
+  for (const char* prefix : {"security.", "sasl.", "ssl.", "socket.", "broker.address.", "client.dns."})
+    if (key.rfind(prefix, 0) == 0) return true;
+  return false;
 }
 
 Conf make_conf(const Settings& ours, const Settings& user) {
@@ -36,41 +46,64 @@ Handle make_client(rd_kafka_type_t type, Conf conf) {
   return Handle(rk);
 }
 
+void log_line(spdlog::logger& log, int level, const char* facility, const char* line) {
+  // syslog levels: 0-3 errors, 4 warnings, the rest is detail.
+  if (level <= 3) log.error("librdkafka {}: {}", facility, line);
+  else if (level <= 4) log.warn("librdkafka {}: {}", facility, line);
+  else log.debug("librdkafka {}: {}", facility, line);
+}
+
 std::string partition_name(std::string_view topic, int32_t partition) {
   return std::string(topic) + "-" + std::to_string(partition);
 }
 
-struct QueueWaker::Impl {
+struct QueueWaker::State {
   rd_kafka_queue_t* queue;
   int write_fd = -1;
   asio::posix::stream_descriptor reader;
-  Impl(asio::any_io_executor ex, rd_kafka_queue_t* q) : queue(q), reader(ex) {}
+  core::Notifier* notifier;
+  bool ready = true;  // serve once at start: events may predate the pipe
+  State(asio::any_io_executor ex, rd_kafka_queue_t* q, core::Notifier& n) : queue(q), reader(ex), notifier(&n) {}
 };
 
+namespace {
+asio::awaitable<void> watch(std::shared_ptr<QueueWaker::State> s) {
+  char buf[256];
+  for (;;) {
+    boost::system::error_code ec;
+    co_await s->reader.async_wait(asio::posix::stream_descriptor::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !s->notifier) co_return;  // the waker is gone
+    while (::read(s->reader.native_handle(), buf, sizeof buf) > 0) {
+    }
+    s->ready = true;
+    s->notifier->notify_all();
+  }
+}
+}  // namespace
+
 QueueWaker::QueueWaker(asio::any_io_executor ex, rd_kafka_queue_t* queue, core::Notifier& notifier)
-    : impl_(std::make_unique<Impl>(ex, queue)), notifier_(notifier) {
+    : state_(std::make_shared<State>(ex, queue, notifier)) {
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe for the Kafka queue");
-  impl_->reader.assign(fds[0]);
-  impl_->write_fd = fds[1];
+  state_->reader.assign(fds[0]);
+  state_->write_fd = fds[1];
   rd_kafka_queue_io_event_enable(queue, fds[1], "1", 1);
+  asio::co_spawn(ex, watch(state_), asio::detached);
 }
 
 QueueWaker::~QueueWaker() {
   // librdkafka must stop writing before the pipe closes.
-  rd_kafka_queue_io_event_enable(impl_->queue, -1, nullptr, 0);
-  ::close(impl_->write_fd);
+  rd_kafka_queue_io_event_enable(state_->queue, -1, nullptr, 0);
+  ::close(state_->write_fd);
+  state_->notifier = nullptr;
+  boost::system::error_code ignored;
+  state_->reader.cancel(ignored);
 }
 
-asio::awaitable<void> QueueWaker::watch() {
-  char buf[256];
-  for (;;) {
-    co_await impl_->reader.async_wait(asio::posix::stream_descriptor::wait_read, asio::use_awaitable);
-    while (::read(impl_->reader.native_handle(), buf, sizeof buf) > 0) {
-    }
-    ready_ = true;
-    notifier_.notify_all();
-  }
+bool QueueWaker::take() {
+  bool r = state_->ready;
+  state_->ready = false;
+  return r;
 }
 
 }  // namespace sluice::kafka

@@ -14,6 +14,10 @@
 
 #include "core/notifier.hpp"
 
+namespace spdlog {
+class logger;
+}
+
 namespace sluice::kafka {
 
 struct KafkaError : std::runtime_error {
@@ -53,35 +57,37 @@ struct ReservedKey {
 // The first reserved key the user's map sets, if any (for the config validator's error).
 const ReservedKey* find_reserved(const Settings& user, const std::vector<ReservedKey>& reserved);
 
+// Settings about reaching and authenticating to the brokers (security.protocol, sasl.*, ssl.*, ...): the ones a
+// connector's helper clients (positions, read-back) copy from the user's map.
+bool is_connection_setting(const std::string& key);
+
 // Our settings first, then the user's (which may tune anything not reserved). Throws KafkaError naming the key
 // librdkafka refused.
 Conf make_conf(const Settings& ours, const Settings& user);
 Handle make_client(rd_kafka_type_t type, Conf conf);
+
+// A librdkafka log line (from its log callback) on the connector's logger, at the matching level.
+void log_line(spdlog::logger& log, int level, const char* facility, const char* line);
 
 // "orders-3": the partition's name in checkpoints (Kafka's own TopicPartition spelling).
 std::string partition_name(std::string_view topic, int32_t partition);
 
 // Wakes coroutines on `notifier` whenever librdkafka puts something on `queue` (rd_kafka_queue_io_event_enable
 // on a pipe), so no thread ever blocks in a poll call. Readiness is level-like: `take()` reports and clears it.
+// Watching starts with the object and ends with it: the watcher owns what it touches, so it may finish after
+// the waker (and the notifier) are gone.
 class QueueWaker {
  public:
   QueueWaker(boost::asio::any_io_executor ex, rd_kafka_queue_t* queue, core::Notifier& notifier);
   ~QueueWaker();
   QueueWaker(const QueueWaker&) = delete;
   QueueWaker& operator=(const QueueWaker&) = delete;
-  // Runs until cancelled: waits on the pipe, drains it, marks ready, notifies.
-  boost::asio::awaitable<void> watch();
-  bool take() {
-    bool r = ready_;
-    ready_ = false;
-    return r;
-  }
+  bool take();
+
+  struct State;  // shared with the watcher
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-  core::Notifier& notifier_;
-  bool ready_ = true;  // serve once at start: events may predate the pipe
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace sluice::kafka

@@ -15,6 +15,7 @@
 #include "core/task.hpp"
 #include "formats/json_check.hpp"
 #include "kafka/client.hpp"
+#include "sources/kafka/positions_log.hpp"
 
 namespace sluice::sources::kafka {
 namespace asio = boost::asio;
@@ -60,6 +61,10 @@ const config::Schema<KafkaSourceOptions>& KafkaSourceOptions::schema() {
        opt(&KafkaSourceOptions::pause_after, "pause_after",
            "how long a push may wait for room in the queue before the source pauses its partitions (it keeps polling, so the "
            "group never sees it as stuck)"),
+       opt(&KafkaSourceOptions::positions_topic, "positions_topic",
+           "topic where the instances of the group publish the positions of their commits, so that a partition moving to another "
+           "instance resumes exactly where the committed data ends (created compacted if missing); empty: positions stay local, "
+           "for a group of one instance"),
        opt(&KafkaSourceOptions::librdkafka, "librdkafka",
            "extra librdkafka settings (see librdkafka's CONFIGURATION.md), such as session.timeout.ms or "
            "partition.assignment.strategy; auto commit, offset store, bootstrap.servers, group.id and auto.offset.reset are refused")},
@@ -104,13 +109,13 @@ int64_t parse_offset(const std::string& text) {
 struct Consumer {
   const KafkaSourceOptions& options;
   core::SourceContext& ctx;
+  PositionsLog* positions;  // null when positions stay local
   // Kept apart from the context: the consumer outlives the source's run (it leaves the group when the source goes).
   spdlog::logger* logger;
   sluice::kafka::Handle rk;
   sluice::kafka::Queue queue;
   core::Notifier wake;
   std::unique_ptr<sluice::kafka::QueueWaker> waker;
-  core::Task watch_task;
   bool cooperative = false;
   bool closing = false;
   std::deque<Rebalance> rebalances;
@@ -132,14 +137,13 @@ struct Consumer {
   std::vector<std::function<void()>> removers;
   std::map<std::string, std::string> labels;
 
-  Consumer(const KafkaSourceOptions& o, core::SourceContext& c)
-      : options(o), ctx(c), logger(&c.log()), wake(c.executor()), labels{{"pipeline", c.pipeline()}} {
+  Consumer(const KafkaSourceOptions& o, core::SourceContext& c, PositionsLog* p)
+      : options(o), ctx(c), positions(p), logger(&c.log()), wake(c.executor()), labels{{"pipeline", c.pipeline()}} {
     for (const auto& [name, position] : ctx.checkpoint())
       if (int64_t off = parse_offset(position); off >= 0) committed[name] = off;
     register_series();
   }
   ~Consumer() {
-    watch_task.stop();
     close();
     for (auto& remove : removers) remove();
   }
@@ -213,11 +217,8 @@ struct Consumer {
     // Transport errors and brokers going down are retried by librdkafka itself.
     self->log().warn("kafka: {}: {}", rd_kafka_err2name(rd_kafka_resp_err_t(err)), reason);
   }
-  static void on_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
-    auto* self = static_cast<Consumer*>(rd_kafka_opaque(rk));
-    if (level <= 3) self->log().error("librdkafka {}: {}", fac, buf);
-    else if (level <= 4) self->log().warn("librdkafka {}: {}", fac, buf);
-    else self->log().debug("librdkafka {}: {}", fac, buf);
+  static void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+    sluice::kafka::log_line(static_cast<Consumer*>(rd_kafka_opaque(rk))->log(), level, facility, line);
   }
   std::string fatal;
 
@@ -240,7 +241,6 @@ struct Consumer {
     rd_kafka_poll_set_consumer(rk.get());
     queue.reset(rd_kafka_queue_get_consumer(rk.get()));
     waker = std::make_unique<sluice::kafka::QueueWaker>(ctx.executor(), queue.get(), wake);
-    watch_task.start(ctx.executor(), waker->watch(), wake);
 
     sluice::kafka::PartitionList topics(rd_kafka_topic_partition_list_new(int(options.topics.size())));
     for (const auto& t : options.topics) rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
@@ -383,6 +383,7 @@ struct Consumer {
     core::Task task;
     task.start(ctx.executor(), ctx.push(pushing), wake);
     auto started = std::chrono::steady_clock::now();
+    std::exception_ptr failure;
     try {
       while (!task.done) {
         co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
@@ -392,9 +393,11 @@ struct Consumer {
         if (waker->take() || paused_all_) serve();
       }
     } catch (...) {
-      task.stop();
-      throw;
+      failure = std::current_exception();
     }
+    // The push holds `pushing` and `wake`: it must end before they go, also when we are being stopped.
+    co_await task.stop_and_join();
+    if (failure) std::rethrow_exception(failure);
     if (task.error) std::rethrow_exception(task.error);
     if (paused_all_) resume_all();
   }
@@ -429,8 +432,11 @@ struct Consumer {
 
   awaitable<void> assign(rd_kafka_topic_partition_list_t& parts) {
     assigns->Increment();
-    // The group's committed offsets are written only after durable commits, by whichever instance held the
-    // partition last: together with our own checkpoint they say where committed data ends.
+    // Where committed data ends: the positions every instance published with its commits, this instance's own
+    // checkpoint, and the group's offsets (committed after durable commits, for lag tools, and the only shared
+    // record when positions stay local). Each is a position some commit reached, so the highest is where the
+    // last owner's committed data ends.
+    if (positions) co_await positions->catch_up();
     sluice::kafka::PartitionList query(rd_kafka_topic_partition_list_copy(&parts));
     rd_kafka_t* client = rk.get();
     auto err = co_await core::run_blocking(ctx.blocking_executor(), [client, list = query.get()] {
@@ -445,6 +451,7 @@ struct Consumer {
       if (auto it = committed.find(name); it != committed.end()) start = it->second;
       if (!err && query->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR && query->elems[i].offset >= 0)
         start = std::max(start, query->elems[i].offset);
+      if (positions) start = std::max(start, positions->resume_offset(name));
       tp.offset = start >= 0 ? start : RD_KAFKA_OFFSET_INVALID;  // invalid: auto.offset.reset (start)
       if (start >= 0) committed[name] = start;
       PartitionState& p = assigned[name];
@@ -582,10 +589,30 @@ struct Consumer {
 KafkaSource::KafkaSource(const KafkaSourceOptions& options) : options_(options) {}
 KafkaSource::~KafkaSource() = default;
 
+PositionsLog& KafkaSource::positions(core::SourceContext& ctx) {
+  if (!positions_) {
+    PositionsLogSettings s{options_.brokers, options_.positions_topic, options_.group_id, ctx.instance(), ctx.pipeline(), {}};
+    for (const auto& [k, v] : options_.librdkafka)
+      if (sluice::kafka::is_connection_setting(k)) s.client[k] = v;
+    positions_ = std::make_unique<PositionsLog>(std::move(s), ctx.executor(), ctx.blocking_executor(), ctx.log());
+  }
+  return *positions_;
+}
+
 awaitable<void> KafkaSource::run(core::SourceContext& ctx) {
   consumer_.reset();
-  consumer_ = std::make_unique<Consumer>(options_, ctx);
+  consumer_ = std::make_unique<Consumer>(options_, ctx, shares_positions() ? &positions(ctx) : nullptr);
   co_await consumer_->run();
+}
+
+awaitable<void> KafkaSource::publish_positions(core::SourceContext& ctx, const core::Checkpoint& checkpoint, const std::string& commit_id) {
+  co_await positions(ctx).publish(checkpoint, commit_id);
+}
+
+awaitable<bool> KafkaSource::positions_published(core::SourceContext& ctx, const core::Checkpoint&, const std::string& commit_id) {
+  auto& log = positions(ctx);
+  co_await log.catch_up();
+  co_return log.published(commit_id);
 }
 
 void KafkaSource::on_committed(const core::Checkpoint& checkpoint) {

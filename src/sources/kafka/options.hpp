@@ -19,6 +19,7 @@ struct KafkaSourceOptions {
   bool metadata = false;
   uint64_t max_poll_records = 20000;
   config::Duration pause_after{std::chrono::milliseconds(50)};
+  std::string positions_topic = "sluice_positions";
   std::map<std::string, std::string> librdkafka;
   static const config::Schema<KafkaSourceOptions>& schema();
 };
