@@ -2,6 +2,7 @@
 #include "core/registry.hpp"
 #include "sinks/blackhole/blackhole_sink.hpp"
 #include "sinks/file/file_sink.hpp"
+#include "sinks/kafka/kafka_sink.hpp"
 #include "sources/file/file_source.hpp"
 #include "sources/generate/generate_source.hpp"
 #include "sources/kafka/kafka_source.hpp"
@@ -12,6 +13,7 @@ namespace sluice::core {
 void register_builtin(Registry& r) {
   r.add(sinks::blackhole::factory());
   r.add(sinks::file::factory());
+  r.add(sinks::kafka::factory());
   r.add(sources::file::factory());
   r.add(sources::generate::factory());
   r.add(sources::kafka::factory());

@@ -31,6 +31,8 @@ class SinkContext {
   virtual boost::asio::any_io_executor blocking_executor() = 0;
   // The daemon's Prometheus registry, for the sink's own series (label them with pipeline()).
   virtual prometheus::Registry& metrics() = 0;
+  // The name of a record's partition (Record::partition), for sinks that write the source position beside the data.
+  virtual const std::string& partition_name(uint32_t id) const = 0;
 };
 
 // The commit protocol: write() makes the batch's data durable and adds the sink's own bookkeeping to `txn`;

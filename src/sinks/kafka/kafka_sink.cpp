@@ -1,0 +1,517 @@
+#include "sinks/kafka/kafka_sink.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <set>
+
+#include "core/async.hpp"
+#include "core/task.hpp"
+#include "kafka/client.hpp"
+#include "state/state_store.hpp"
+
+namespace sluice::sinks::kafka {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using config::opt;
+using core::awaitable;
+using sluice::kafka::KafkaError;
+
+namespace {
+
+const std::vector<sluice::kafka::ReservedKey>& reserved_keys() {
+  static const std::vector<sluice::kafka::ReservedKey> keys = {
+      {"enable.idempotence", "the sink's guarantee rests on the idempotent producer (no duplicates or reordering on retries)"},
+      {"acks", "a batch counts as written only once every replica has it (acks=all)"},
+      {"bootstrap.servers", "use the sink's brokers key"},
+      {"metadata.broker.list", "use the sink's brokers key"},
+      {"transactional.id", "use the sink's transactional_id key"},
+      {"partitioner", "the sink chooses each message's partition itself, as a pure function of its key"},
+  };
+  return keys;
+}
+
+constexpr const char* kPipelineHeader = "sluice.pipeline";
+constexpr const char* kPartitionHeader = "sluice.partition";
+constexpr const char* kPositionHeader = "sluice.position";
+constexpr const char* kIndexHeader = "sluice.index";
+
+// What identifies a record across replays: the source partition, the position the record's group ends at
+// (batches end only at such positions, so a replay regroups identically), and how far from that end it is.
+std::string identity(std::string_view partition, std::string_view position, std::string_view index) {
+  std::string id;
+  id.reserve(partition.size() + position.size() + index.size() + 2);
+  id.append(partition).push_back('\0');
+  id.append(position).push_back('\0');
+  id.append(index);
+  return id;
+}
+
+std::string offset_key(const std::string& topic, int32_t partition) { return "out/" + topic + "/" + std::to_string(partition); }
+
+std::optional<std::string> field_text(const json::value& doc, const std::string& field) {
+  const auto* obj = doc.if_object();
+  if (!obj) return std::nullopt;
+  auto it = obj->find(field);
+  if (it == obj->end() || it->value().is_null()) return std::nullopt;
+  if (const auto* s = it->value().if_string()) return std::string(*s);
+  return json::serialize(it->value());
+}
+
+struct OutPartition {
+  std::string topic;
+  int32_t partition;
+  auto operator<=>(const OutPartition&) const = default;
+};
+
+// Reads every output partition from `starts` to its end and collects the identities of this pipeline's
+// messages: what landed after the last commit. Blocking; runs on the blocking pool with its own client.
+std::multiset<std::string> read_landed(const std::string& brokers, const sluice::kafka::Settings& user, bool read_committed,
+                                       const std::string& pipeline, const std::map<OutPartition, int64_t>& starts,
+                                       spdlog::logger& log) {
+  std::multiset<std::string> landed;
+  if (starts.empty()) return landed;
+  sluice::kafka::Settings ours{{"bootstrap.servers", brokers},
+                               {"group.id", "sluice-readback-" + pipeline},
+                               {"enable.auto.commit", "false"},
+                               {"enable.partition.eof", "true"},
+                               {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"}};
+  sluice::kafka::Settings theirs;
+  for (const auto& [k, v] : user)
+    if (sluice::kafka::is_connection_setting(k)) theirs[k] = v;
+  auto conf = sluice::kafka::make_conf(ours, theirs);
+  rd_kafka_conf_set_opaque(conf.get(), &log);
+  rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+    sluice::kafka::log_line(*static_cast<spdlog::logger*>(rd_kafka_opaque(rk)), level, facility, line);
+  });
+  auto rk = sluice::kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
+  sluice::kafka::PartitionList list(rd_kafka_topic_partition_list_new(int(starts.size())));
+  std::map<OutPartition, int64_t> ends;
+  for (const auto& [tp, start] : starts) {
+    int64_t low = 0, high = 0;
+    if (auto err = rd_kafka_query_watermark_offsets(rk.get(), tp.topic.c_str(), tp.partition, &low, &high, 15000))
+      throw KafkaError("cannot read the end of " + sluice::kafka::partition_name(tp.topic, tp.partition) + " to find what landed", err);
+    int64_t from = std::max(start, low);
+    if (start > 0 && low > start)
+      log.warn("kafka sink: {} was truncated past the committed offset {} (low watermark {}): records that landed in between cannot be "
+               "recognized",
+               sluice::kafka::partition_name(tp.topic, tp.partition), start, low);
+    if (from >= high) continue;
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = from;
+    ends[tp] = high;
+  }
+  if (ends.empty()) return landed;
+  if (auto err = rd_kafka_assign(rk.get(), list.get())) throw KafkaError("cannot assign the output partitions for the read-back", err);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  size_t messages = 0;
+  while (!ends.empty()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw KafkaError("reading back the output partitions did not finish within 2 minutes");
+    sluice::kafka::Message m(rd_kafka_consumer_poll(rk.get(), 500));
+    if (!m) continue;
+    OutPartition tp{m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->partition};
+    auto end = ends.find(tp);
+    if (m->err) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (end != ends.end()) ends.erase(end);
+        continue;
+      }
+      throw KafkaError("reading back " + sluice::kafka::partition_name(tp.topic, tp.partition) + ": " + rd_kafka_message_errstr(m.get()));
+    }
+    ++messages;
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(m.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      auto get = [&](const char* name) -> std::optional<std::string_view> {
+        const void* v;
+        size_t len;
+        if (rd_kafka_header_get_last(headers, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+        return std::string_view(static_cast<const char*>(v), v ? len : 0);
+      };
+      auto p = get(kPipelineHeader);
+      auto part = get(kPartitionHeader), pos = get(kPositionHeader), idx = get(kIndexHeader);
+      if (p && *p == pipeline && part && pos && idx) landed.insert(identity(*part, *pos, *idx));
+    }
+    if (end != ends.end() && m->offset + 1 >= end->second) ends.erase(end);
+  }
+  log.info("kafka sink: read back {} message(s) after the last commit; {} of them this pipeline's", messages, landed.size());
+  return landed;
+}
+
+}  // namespace
+
+const config::Schema<KafkaSinkOptions>& KafkaSinkOptions::schema() {
+  static const config::Schema<KafkaSinkOptions> s{
+      "sink (kafka)",
+      {opt(&KafkaSinkOptions::brokers, "brokers", "bootstrap brokers, host:port[,host:port...]").required(),
+       opt(&KafkaSinkOptions::topic, "topic", "topic written to (and the fallback when topic_field is set but missing in a record)")
+           .required(),
+       opt(&KafkaSinkOptions::topic_field, "topic_field", "take each record's topic from this top-level field of its JSON value"),
+       opt(&KafkaSinkOptions::key_field, "key_field",
+           "take each message's key from this top-level field (strings as they are, other values as JSON); empty: the record's own key"),
+       opt(&KafkaSinkOptions::compression, "compression", "compression.codec: none, gzip, snappy, lz4 or zstd"),
+       opt(&KafkaSinkOptions::linger, "linger", "linger.ms: how long the producer waits to fill a batch"),
+       opt(&KafkaSinkOptions::transactional, "transactional",
+           "also wrap each batch in a Kafka transaction (fencing of older instances and read_committed visibility on real brokers)"),
+       opt(&KafkaSinkOptions::transactional_id, "transactional_id", "transactional.id; default: sluice-<pipeline>")
+           .default_text("sluice-<pipeline>"),
+       opt(&KafkaSinkOptions::delivery_timeout, "delivery_timeout",
+           "how long a message may wait for its acknowledgement before the batch fails (message.timeout.ms)")
+           .min(1),
+       opt(&KafkaSinkOptions::librdkafka, "librdkafka",
+           "extra librdkafka producer settings (batch.size, queue.buffering.max.kbytes, security); idempotence, acks, partitioner and "
+           "transactional.id are refused")},
+      [](const KafkaSinkOptions& o, const config::Value& node, config::Context& ctx) {
+        auto mark_of = [&](const char* key) {
+          const config::Value* v = node.find(key);
+          return v ? v->mark : node.mark;
+        };
+        if (const auto* r = sluice::kafka::find_reserved(o.librdkafka, reserved_keys()))
+          ctx.error(mark_of("librdkafka"), std::string("librdkafka setting '") + r->key + "' is not allowed: " + r->reason);
+        static const std::set<std::string> codecs{"none", "gzip", "snappy", "lz4", "zstd"};
+        if (!codecs.count(o.compression))
+          ctx.error(mark_of("compression"), "invalid compression '" + o.compression + "': expected one of none, gzip, snappy, lz4, zstd");
+      }};
+  return s;
+}
+
+struct Producer {
+  const KafkaSinkOptions& options;
+  core::SinkContext& ctx;
+  spdlog::logger& log;
+  sluice::kafka::Handle rk;
+  sluice::kafka::Queue main_queue;
+  core::Notifier wake;
+  std::unique_ptr<sluice::kafka::QueueWaker> waker;
+  std::map<std::string, rd_kafka_topic_t*> topics;
+  std::map<std::string, int32_t> partition_counts;
+  std::map<OutPartition, int64_t> next_offsets;  // per output partition: after the last acknowledged message
+  std::set<std::string> tracked;                 // topics whose partitions' offsets are in the state store
+  std::multiset<std::string> landed;
+  uint64_t outstanding = 0;
+  rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::string first_error_text;
+
+  prometheus::Counter* produced = nullptr;
+  prometheus::Counter* produced_bytes = nullptr;
+  prometheus::Counter* skipped = nullptr;
+  prometheus::Counter* delivery_errors = nullptr;
+  prometheus::Gauge* queue_depth = nullptr;
+  std::vector<std::function<void()>> removers;
+
+  Producer(const KafkaSinkOptions& o, core::SinkContext& c) : options(o), ctx(c), log(c.log()), wake(c.executor()) {
+    std::map<std::string, std::string> labels{{"pipeline", c.pipeline()}};
+    auto& r = c.metrics();
+    auto counter = [&](const char* name, const char* help) {
+      auto& f = prometheus::BuildCounter().Name(name).Help(help).Register(r);
+      auto& x = f.Add(labels);
+      removers.push_back([&f, &x] { f.Remove(&x); });
+      return &x;
+    };
+    produced = counter("sluice_kafka_producer_messages_total", "messages acknowledged by the brokers");
+    produced_bytes = counter("sluice_kafka_producer_bytes_total", "bytes of values and keys acknowledged by the brokers");
+    skipped = counter("sluice_kafka_producer_skipped_total", "replayed records skipped because they had landed before a crash");
+    delivery_errors = counter("sluice_kafka_producer_delivery_errors_total", "messages the producer could not deliver (the batch fails)");
+    auto& g = prometheus::BuildGauge().Name("sluice_kafka_producer_queue_messages").Help("messages waiting for acknowledgement").Register(r);
+    queue_depth = &g.Add(labels);
+    removers.push_back([&g, this] { g.Remove(queue_depth); });
+  }
+  ~Producer() {
+    waker.reset();
+    main_queue.reset();
+    for (auto& [name, t] : topics) rd_kafka_topic_destroy(t);
+    topics.clear();
+    // Whatever is still queued belongs to an uncommitted batch: the next start recognizes what landed.
+    if (rk) rd_kafka_purge(rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rk.reset();
+    for (auto& remove : removers) remove();
+  }
+
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* self = static_cast<Producer*>(opaque);
+    self->outstanding--;
+    if (m->err) {
+      self->delivery_errors->Increment();
+      if (!self->first_error) {
+        self->first_error = m->err;
+        self->first_error_text = rd_kafka_err2str(m->err);
+      }
+      return;
+    }
+    self->produced->Increment();
+    self->produced_bytes->Increment(double(m->len + m->key_len));
+    auto& next = self->next_offsets[OutPartition{rd_kafka_topic_name(m->rkt), m->partition}];
+    next = std::max(next, m->offset + 1);
+  }
+  static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    auto* self = static_cast<Producer*>(opaque);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      char why[512];
+      rd_kafka_fatal_error(rk, why, sizeof why);
+      self->fatal = std::string("fatal Kafka producer error: ") + why;
+      self->wake.notify_all();
+      return;
+    }
+    self->log.warn("kafka sink: {}: {}", rd_kafka_err2name(rd_kafka_resp_err_t(err)), reason);
+  }
+  std::string fatal;
+
+  std::string transactional_id() const {
+    return options.transactional_id.empty() ? "sluice-" + ctx.pipeline() : options.transactional_id;
+  }
+
+  awaitable<void> open() {
+    sluice::kafka::Settings ours{{"bootstrap.servers", options.brokers},
+                                 {"enable.idempotence", "true"},
+                                 {"acks", "all"},
+                                 {"compression.codec", options.compression},
+                                 {"linger.ms", std::to_string(options.linger.as<std::chrono::milliseconds>().count())},
+                                 {"message.timeout.ms", std::to_string(options.delivery_timeout.as<std::chrono::milliseconds>().count())},
+                                 {"client.id", "sluice-" + ctx.pipeline()},
+                                 {"log.queue", "false"}};
+    if (options.transactional) ours["transactional.id"] = transactional_id();
+    auto conf = sluice::kafka::make_conf(ours, options.librdkafka);
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::on_delivery);
+    rd_kafka_conf_set_error_cb(conf.get(), &Producer::on_error);
+    rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t* rk, int level, const char* facility, const char* line) {
+      sluice::kafka::log_line(static_cast<Producer*>(rd_kafka_opaque(rk))->log, level, facility, line);
+    });
+    rk = sluice::kafka::make_client(RD_KAFKA_PRODUCER, std::move(conf));
+    main_queue.reset(rd_kafka_queue_get_main(rk.get()));
+    waker = std::make_unique<sluice::kafka::QueueWaker>(ctx.executor(), main_queue.get(), wake);
+
+    rd_kafka_t* client = rk.get();
+    if (options.transactional) {
+      // Fences any older producer with this transactional.id and aborts its open transaction, before the
+      // read-back below looks at what landed.
+      std::string err = co_await core::run_blocking(ctx.blocking_executor(), [client] {
+        rd_kafka_error_t* e = rd_kafka_init_transactions(client, 60000);
+        if (!e) return std::string();
+        std::string what = rd_kafka_error_string(e);
+        rd_kafka_error_destroy(e);
+        return what;
+      });
+      if (!err.empty()) throw KafkaError("kafka sink: init_transactions failed: " + err);
+    }
+
+    // Where the last commit left each output partition; a partition never committed is read from its start.
+    std::string prefix = state::scoped_key(ctx.scope(), "out/");
+    std::map<OutPartition, int64_t> starts;
+    co_await core::run_blocking(ctx.blocking_executor(), [&] {
+      ctx.state().scan(state::Family::sink, prefix, [&](std::string_view k, std::string_view v) {
+        std::string_view rest = k.substr(prefix.size());
+        auto slash = rest.rfind('/');
+        int32_t part = 0;
+        int64_t off = 0;
+        std::from_chars(rest.data() + slash + 1, rest.data() + rest.size(), part);
+        std::from_chars(v.data(), v.data() + v.size(), off);
+        starts[OutPartition{std::string(rest.substr(0, slash)), part}] = off;
+        return true;
+      });
+      return 0;
+    });
+    next_offsets = starts;
+    for (const auto& [tp, offset] : starts) tracked.insert(tp.topic);
+    landed = co_await core::run_blocking(ctx.blocking_executor(), [&] {
+      return read_landed(options.brokers, options.librdkafka, options.transactional, ctx.pipeline(), starts, log);
+    });
+    co_await track(options.topic);
+  }
+
+  // Before the first message to a topic, its partitions' ends go into the state store: the read-back after a
+  // crash then covers exactly what this pipeline may have written there, never the topic's older history.
+  awaitable<void> track(const std::string& topic) {
+    if (tracked.count(topic)) co_return;
+    int32_t count = co_await partitions_of(topic);
+    rd_kafka_t* client = rk.get();
+    state::WriteBatch txn;
+    co_await core::run_blocking(ctx.blocking_executor(), [&] {
+      for (int32_t p = 0; p < count; ++p) {
+        int64_t low = 0, high = 0;
+        if (auto err = rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, 15000))
+          throw KafkaError("kafka sink: cannot read the end of " + sluice::kafka::partition_name(topic, p), err);
+        next_offsets[OutPartition{topic, p}] = high;
+        txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(topic, p)), std::to_string(high));
+      }
+      ctx.state().write(txn, true);
+      return 0;
+    });
+    tracked.insert(topic);
+  }
+
+  awaitable<int32_t> partitions_of(const std::string& topic) {
+    if (auto it = partition_counts.find(topic); it != partition_counts.end()) co_return it->second;
+    rd_kafka_t* client = rk.get();
+    rd_kafka_topic_t* t = handle_of(topic);
+    auto [err, count] = co_await core::run_blocking(ctx.blocking_executor(), [client, t] {
+      const rd_kafka_metadata_t* md = nullptr;
+      auto e = rd_kafka_metadata(client, 0, t, &md, 15000);
+      int32_t n = 0;
+      if (!e && md->topic_cnt == 1) {
+        if (md->topics[0].err) e = md->topics[0].err;
+        else n = md->topics[0].partition_cnt;
+      }
+      if (md) rd_kafka_metadata_destroy(md);
+      return std::pair<rd_kafka_resp_err_t, int32_t>(e, n);
+    });
+    if (err || count <= 0) throw KafkaError("kafka sink: cannot learn the partitions of topic '" + topic + "'", err);
+    partition_counts[topic] = count;
+    co_return count;
+  }
+
+  rd_kafka_topic_t* handle_of(const std::string& topic) {
+    auto& t = topics[topic];
+    if (!t) t = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+    return t;
+  }
+
+  void serve() {
+    if (waker->take()) rd_kafka_poll(rk.get(), 0);
+    queue_depth->Set(double(outstanding));
+  }
+
+  awaitable<void> write(core::Batch& batch, state::WriteBatch& txn) {
+    if (!fatal.empty()) throw KafkaError(fatal);
+    if (options.transactional) {
+      if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk.get())) {
+        std::string what = rd_kafka_error_string(e);
+        rd_kafka_error_destroy(e);
+        throw KafkaError("kafka sink: begin_transaction failed: " + what);
+      }
+    }
+    // Group ends are found from the back: each record's identity names the position its group ends at.
+    const auto& records = batch.records;
+    std::vector<std::pair<const std::string*, uint32_t>> group_end(records.size());
+    std::map<uint32_t, std::pair<const std::string*, uint32_t>> open_group;
+    for (size_t i = records.size(); i-- > 0;) {
+      auto& g = open_group[records[i].partition];
+      if (!records[i].position.empty()) g = {&records[i].position, 0};
+      else if (g.first) ++g.second;
+      group_end[i] = g;
+    }
+    first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
+    const bool needs_fields = !options.key_field.empty() || !options.topic_field.empty();
+    for (size_t i = 0; i < records.size(); ++i) {
+      const core::Record& r = records[i];
+      const std::string& part_name = ctx.partition_name(r.partition);
+      static const std::string none;
+      const std::string& pos = group_end[i].first ? *group_end[i].first : none;
+      std::string index = std::to_string(group_end[i].second);
+      if (!landed.empty()) {
+        if (auto it = landed.find(identity(part_name, pos, index)); it != landed.end()) {
+          landed.erase(it);
+          skipped->Increment();
+          continue;
+        }
+      }
+      std::string topic_name = options.topic;
+      std::string key = r.key;
+      bool has_key = !r.key.empty();
+      if (needs_fields) {
+        boost::system::error_code ec;
+        json::value doc = json::parse(r.value, ec);
+        if (!ec) {
+          if (!options.topic_field.empty())
+            if (auto t = field_text(doc, options.topic_field)) topic_name = *t;
+          if (!options.key_field.empty()) {
+            auto k = field_text(doc, options.key_field);
+            has_key = bool(k);
+            key = k ? *k : std::string();
+          }
+        }
+      }
+      co_await track(topic_name);
+      int32_t count = co_await partitions_of(topic_name);
+      rd_kafka_topic_t* rkt = handle_of(topic_name);
+      int32_t partition;
+      if (has_key) {
+        partition = rd_kafka_msg_partitioner_murmur2(rkt, key.data(), key.size(), count, nullptr, nullptr);
+      } else {
+        std::string id = identity(part_name, pos, index);
+        partition = rd_kafka_msg_partitioner_murmur2(rkt, id.data(), id.size(), count, nullptr, nullptr);
+      }
+      for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
+            RD_KAFKA_V_KEY(has_key ? key.data() : nullptr, has_key ? key.size() : 0),
+            RD_KAFKA_V_HEADER(kPipelineHeader, ctx.pipeline().data(), ssize_t(ctx.pipeline().size())),
+            RD_KAFKA_V_HEADER(kPartitionHeader, part_name.data(), ssize_t(part_name.size())),
+            RD_KAFKA_V_HEADER(kPositionHeader, pos.data(), ssize_t(pos.size())),
+            RD_KAFKA_V_HEADER(kIndexHeader, index.data(), ssize_t(index.size())),
+            RD_KAFKA_V_TIMESTAMP(r.event_time_ms > 0 ? r.event_time_ms : 0), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          outstanding++;
+          break;
+        }
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw KafkaError("kafka sink: cannot produce to " + topic_name, err);
+        // The producer's queue is full: let acknowledgements drain it.
+        rd_kafka_poll(rk.get(), 0);
+        if (outstanding > 0) co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(20));
+        serve();
+      }
+      if ((i & 1023) == 0) serve();
+    }
+    rd_kafka_poll(rk.get(), 0);
+    while (outstanding > 0) {
+      if (!fatal.empty()) throw KafkaError(fatal);
+      co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+      rd_kafka_poll(rk.get(), 0);
+      waker->take();
+      queue_depth->Set(double(outstanding));
+    }
+    if (first_error) {
+      if (options.transactional) abort_transaction();
+      throw KafkaError("kafka sink: delivery failed (the batch is retried from the last commit): " + first_error_text);
+    }
+    if (options.transactional) {
+      rd_kafka_t* client = rk.get();
+      std::string err = co_await core::run_blocking(ctx.blocking_executor(), [client] {
+        // Every message is acknowledged already, so the flush inside has nothing to serve off the loop thread.
+        rd_kafka_error_t* e = rd_kafka_commit_transaction(client, 60000);
+        if (!e) return std::string();
+        std::string what = rd_kafka_error_string(e);
+        rd_kafka_error_destroy(e);
+        return what;
+      });
+      if (!err.empty()) {
+        abort_transaction();
+        throw KafkaError("kafka sink: commit_transaction failed: " + err);
+      }
+    }
+    for (const auto& [tp, next] : next_offsets)
+      txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(tp.topic, tp.partition)), std::to_string(next));
+  }
+
+  void abort_transaction() {
+    if (rd_kafka_error_t* e = rd_kafka_abort_transaction(rk.get(), 30000)) {
+      log.warn("kafka sink: abort_transaction failed: {}", rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+    }
+  }
+};
+
+KafkaSink::KafkaSink(const KafkaSinkOptions& options) : options_(options) {}
+KafkaSink::~KafkaSink() = default;
+
+awaitable<std::optional<core::Checkpoint>> KafkaSink::open(core::SinkContext& ctx) {
+  producer_ = std::make_unique<Producer>(options_, ctx);
+  co_await producer_->open();
+  co_return std::nullopt;
+}
+
+awaitable<void> KafkaSink::write(core::Batch& batch, state::WriteBatch& txn) { co_await producer_->write(batch, txn); }
+
+void KafkaSink::abort() { producer_.reset(); }
+
+core::SinkFactory factory() {
+  return core::make_sink_factory<KafkaSinkOptions, KafkaSink>(
+      "kafka", "Kafka producer; exactly-once through position headers and a read-back of what landed (transactions optional)");
+}
+
+}  // namespace sluice::sinks::kafka
