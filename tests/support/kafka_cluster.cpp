@@ -41,17 +41,22 @@ struct KafkaCluster::Impl {
   rd_kafka_mock_cluster_t* cluster = nullptr;
   Handle admin;  // metadata and watermark queries
   ~Impl() {
+    // The admin client first: it would log every broker as refused once the cluster is gone.
+    if (admin.rk) rd_kafka_destroy(admin.rk);
+    admin.rk = nullptr;
     if (cluster) rd_kafka_mock_cluster_destroy(cluster);
   }
 };
 
-KafkaCluster::KafkaCluster(int brokers) : impl_(std::make_unique<Impl>()) {
+KafkaCluster::KafkaCluster(int brokers, bool positions_topic) : impl_(std::make_unique<Impl>()) {
   // The owner never connects anywhere; it only hosts the cluster's thread.
   impl_->owner.rk = client(RD_KAFKA_PRODUCER, {{"log_level", "0"}});
   impl_->cluster = rd_kafka_mock_cluster_new(impl_->owner.rk, brokers);
   if (!impl_->cluster) fail("rd_kafka_mock_cluster_new failed");
   bootstrap_ = rd_kafka_mock_cluster_bootstraps(impl_->cluster);
   impl_->admin.rk = client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap_}, {"log_level", "3"}});
+  // The mock never answers CreateTopics: sluiced would wait for it, then fall back to auto-creation.
+  if (positions_topic) create_topic("sluice_positions", 4);
 }
 
 KafkaCluster::~KafkaCluster() = default;

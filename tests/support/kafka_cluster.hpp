@@ -24,7 +24,9 @@ struct KafkaMessage {
 
 class KafkaCluster {
  public:
-  explicit KafkaCluster(int brokers = 3);
+  // positions_topic: create sluice_positions up front, as an operator would (the mock does not answer the
+  // CreateTopics sluiced sends for a missing one, so each first start would wait for that to time out).
+  explicit KafkaCluster(int brokers = 3, bool positions_topic = true);
   ~KafkaCluster();
   KafkaCluster(const KafkaCluster&) = delete;
   KafkaCluster& operator=(const KafkaCluster&) = delete;

@@ -133,6 +133,7 @@ struct Consumer {
   prometheus::Counter* revokes = nullptr;
   prometheus::Counter* group_commit_errors = nullptr;
   prometheus::Gauge* paused_gauge = nullptr;
+  prometheus::Counter* pauses = nullptr;
   prometheus::Gauge* assigned_gauge = nullptr;
   std::vector<std::function<void()>> removers;
   std::map<std::string, std::string> labels;
@@ -174,6 +175,7 @@ struct Consumer {
     group_commit_errors = counter("sluice_kafka_group_commit_errors_total",
                                   "failed asynchronous offset commits to the group (informational: positions live with the data)");
     paused_gauge = gauge("sluice_kafka_paused_partitions", "partitions paused because the pipeline's queue is full");
+    pauses = counter("sluice_kafka_pauses_total", "times the source paused its partitions because the pipeline's queue stayed full");
     assigned_gauge = gauge("sluice_kafka_assigned_partitions", "partitions assigned to this instance");
     lag_family = &prometheus::BuildGauge()
                       .Name("sluice_kafka_consumer_lag_messages")
@@ -412,6 +414,7 @@ struct Consumer {
     auto list = assigned_list();
     rd_kafka_pause_partitions(rk.get(), list.get());
     paused_all_ = true;
+    pauses->Increment();
     paused_gauge->Set(double(list->cnt));
     log().debug("kafka: queue full; paused {} partition(s)", list->cnt);
   }
