@@ -273,7 +273,11 @@ struct Producer {
                                  {"message.timeout.ms", std::to_string(options.delivery_timeout.as<std::chrono::milliseconds>().count())},
                                  {"client.id", "sluice-" + ctx.pipeline()},
                                  {"log.queue", "false"}};
-    if (options.transactional) ours["transactional.id"] = transactional_id();
+    if (options.transactional) {
+      ours["transactional.id"] = transactional_id();
+      // librdkafka wants every message's timeout inside the transaction's.
+      ours["transaction.timeout.ms"] = ours["message.timeout.ms"];
+    }
     auto conf = sluice::kafka::make_conf(ours, options.librdkafka);
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::on_delivery);
