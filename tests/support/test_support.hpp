@@ -99,6 +99,16 @@ boost::json::object daemon_status(const std::string& address);
 // One pipeline's entry in a /status document; throws naming it when it is not there.
 const boost::json::object& status_pipeline(const boost::json::object& status, const std::string& name);
 
+// Whether this is the AddressSanitizer build, where everything runs several times slower: the longest
+// end-to-end tests run a smaller workload there (the normal build runs the full one).
+constexpr bool sanitizer_build() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#else
+  return false;
+#endif
+}
+
 // A TCP port that was free a moment ago, for servers that cannot be told to pick one themselves.
 uint16_t free_port();
 

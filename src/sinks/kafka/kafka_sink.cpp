@@ -10,6 +10,8 @@
 #include <charconv>
 #include <set>
 
+#include <xxhash.h>
+
 #include "core/async.hpp"
 #include "core/task.hpp"
 #include "kafka/client.hpp"
@@ -39,17 +41,20 @@ const std::vector<sluice::kafka::ReservedKey>& reserved_keys() {
 constexpr const char* kPipelineHeader = "sluice.pipeline";
 constexpr const char* kPartitionHeader = "sluice.partition";
 constexpr const char* kPositionHeader = "sluice.position";
-constexpr const char* kIndexHeader = "sluice.index";
+// What identifies a message across replays: where it comes from and its content. A replay from the last commit
+// yields the same records of each source partition in the same order (exactly-once rests on that anyway), but
+// may group them differently (a paced generator's chunks follow the clock, so positions fall elsewhere): the
+// identity is therefore the content, never the position. Identical records are counted, not merged.
+using Identity = std::pair<uint64_t, uint64_t>;
 
-// What identifies a record across replays: the source partition, the position the record's group ends at
-// (batches end only at such positions, so a replay regroups identically), and how far from that end it is.
-std::string identity(std::string_view partition, std::string_view position, std::string_view index) {
-  std::string id;
-  id.reserve(partition.size() + position.size() + index.size() + 2);
-  id.append(partition).push_back('\0');
-  id.append(position).push_back('\0');
-  id.append(index);
-  return id;
+Identity identity(std::string_view source_partition, std::string_view topic, const std::string* key, std::string_view value) {
+  std::string where;
+  where.reserve(source_partition.size() + topic.size() + (key ? key->size() : 0) + 3);
+  where.append(source_partition).push_back('\0');
+  where.append(topic).push_back('\0');
+  if (key) where.append("k").append(*key);
+  XXH128_hash_t h = XXH3_128bits_withSeed(value.data(), value.size(), XXH3_64bits(where.data(), where.size()));
+  return {h.high64, h.low64};
 }
 
 std::string offset_key(const std::string& topic, int32_t partition) { return "out/" + topic + "/" + std::to_string(partition); }
@@ -71,10 +76,10 @@ struct OutPartition {
 
 // Reads every output partition from `starts` to its end and collects the identities of this pipeline's
 // messages: what landed after the last commit. Blocking; runs on the blocking pool with its own client.
-std::multiset<std::string> read_landed(const std::string& brokers, const sluice::kafka::Settings& user, bool read_committed,
+std::multiset<Identity> read_landed(const std::string& brokers, const sluice::kafka::Settings& user, bool read_committed,
                                        const std::string& pipeline, const std::map<OutPartition, int64_t>& starts,
                                        spdlog::logger& log) {
-  std::multiset<std::string> landed;
+  std::multiset<Identity> landed;
   if (starts.empty()) return landed;
   sluice::kafka::Settings ours{{"bootstrap.servers", brokers},
                                {"group.id", "sluice-readback-" + pipeline},
@@ -133,8 +138,12 @@ std::multiset<std::string> read_landed(const std::string& brokers, const sluice:
         return std::string_view(static_cast<const char*>(v), v ? len : 0);
       };
       auto p = get(kPipelineHeader);
-      auto part = get(kPartitionHeader), pos = get(kPositionHeader), idx = get(kIndexHeader);
-      if (p && *p == pipeline && part && pos && idx) landed.insert(identity(*part, *pos, *idx));
+      auto part = get(kPartitionHeader);
+      if (p && *p == pipeline && part) {
+        std::string key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
+        landed.insert(identity(*part, tp.topic, m->key ? &key : nullptr,
+                               std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0)));
+      }
     }
     if (end != ends.end() && m->offset + 1 >= end->second) ends.erase(end);
   }
@@ -191,7 +200,7 @@ struct Producer {
   std::map<std::string, int32_t> partition_counts;
   std::map<OutPartition, int64_t> next_offsets;  // per output partition: after the last acknowledged message
   std::set<std::string> tracked;                 // topics whose partitions' offsets are in the state store
-  std::multiset<std::string> landed;
+  std::multiset<Identity> landed;
   uint64_t outstanding = 0;
   rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::string first_error_text;
@@ -388,33 +397,26 @@ struct Producer {
         throw KafkaError("kafka sink: begin_transaction failed: " + what);
       }
     }
-    // Group ends are found from the back: each record's identity names the position its group ends at.
+    // Each record's header names the position its group ends at (where the source resumes after it): found
+    // from the back of the batch.
     const auto& records = batch.records;
-    std::vector<std::pair<const std::string*, uint32_t>> group_end(records.size());
-    std::map<uint32_t, std::pair<const std::string*, uint32_t>> open_group;
+    std::vector<const std::string*> group_end(records.size());
+    std::map<uint32_t, const std::string*> open_group;
+    static const std::string none;
     for (size_t i = records.size(); i-- > 0;) {
-      auto& g = open_group[records[i].partition];
-      if (!records[i].position.empty()) g = {&records[i].position, 0};
-      else if (g.first) ++g.second;
-      group_end[i] = g;
+      auto& end = open_group[records[i].partition];
+      if (!records[i].position.empty() || !end) end = &records[i].position;
+      group_end[i] = end;
     }
     first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
     const bool needs_fields = !options.key_field.empty() || !options.topic_field.empty();
+    std::string topic_name, key;
     for (size_t i = 0; i < records.size(); ++i) {
       const core::Record& r = records[i];
       const std::string& part_name = ctx.partition_name(r.partition);
-      static const std::string none;
-      const std::string& pos = group_end[i].first ? *group_end[i].first : none;
-      std::string index = std::to_string(group_end[i].second);
-      if (!landed.empty()) {
-        if (auto it = landed.find(identity(part_name, pos, index)); it != landed.end()) {
-          landed.erase(it);
-          skipped->Increment();
-          continue;
-        }
-      }
-      std::string topic_name = options.topic;
-      std::string key = r.key;
+      const std::string& pos = group_end[i] ? *group_end[i] : none;
+      topic_name = options.topic;
+      key = r.key;
       bool has_key = !r.key.empty();
       if (needs_fields) {
         boost::system::error_code ec;
@@ -429,16 +431,19 @@ struct Producer {
           }
         }
       }
+      if (!landed.empty()) {
+        if (auto it = landed.find(identity(part_name, topic_name, has_key ? &key : nullptr, r.value)); it != landed.end()) {
+          landed.erase(it);
+          skipped->Increment();
+          continue;
+        }
+      }
       co_await track(topic_name);
       int32_t count = co_await partitions_of(topic_name);
       rd_kafka_topic_t* rkt = handle_of(topic_name);
-      int32_t partition;
-      if (has_key) {
-        partition = rd_kafka_msg_partitioner_murmur2(rkt, key.data(), key.size(), count, nullptr, nullptr);
-      } else {
-        std::string id = identity(part_name, pos, index);
-        partition = rd_kafka_msg_partitioner_murmur2(rkt, id.data(), id.size(), count, nullptr, nullptr);
-      }
+      // Keyless records too go where their content says, so that a replayed record lands where it did before.
+      int32_t partition = has_key ? rd_kafka_msg_partitioner_murmur2(rkt, key.data(), key.size(), count, nullptr, nullptr)
+                                  : int32_t(XXH3_64bits(r.value.data(), r.value.size()) % uint64_t(count));
       for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -447,7 +452,6 @@ struct Producer {
             RD_KAFKA_V_HEADER(kPipelineHeader, ctx.pipeline().data(), ssize_t(ctx.pipeline().size())),
             RD_KAFKA_V_HEADER(kPartitionHeader, part_name.data(), ssize_t(part_name.size())),
             RD_KAFKA_V_HEADER(kPositionHeader, pos.data(), ssize_t(pos.size())),
-            RD_KAFKA_V_HEADER(kIndexHeader, index.data(), ssize_t(index.size())),
             RD_KAFKA_V_TIMESTAMP(r.event_time_ms > 0 ? r.event_time_ms : 0), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
           outstanding++;

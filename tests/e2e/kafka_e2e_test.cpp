@@ -1,0 +1,218 @@
+// End-to-end: the real sluiced process reads from and writes to a real Kafka wire-protocol broker (librdkafka's
+// mock cluster in this process) and is SIGKILLed at random moments; every message must arrive exactly once.
+// Output topics are read back with kcat, an independent client.
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <random>
+#include <signal.h>
+#include <thread>
+
+#include "support/daemon_dir.hpp"
+#include "support/kafka_cluster.hpp"
+#include "support/test_support.hpp"
+
+using namespace sluice::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A killed member is noticed after about 2 x session.timeout.ms - 1.5 s (FACTS.md): seconds, not minutes.
+const std::string kFastGroup = "librdkafka: { session.timeout.ms: 3000, heartbeat.interval.ms: 500";
+
+std::string kafka_source(const KafkaCluster& k, const std::string& topic, const std::string& group, const std::string& more_librdkafka = "") {
+  return "source:\n  type: kafka\n  brokers: \"" + k.bootstrap() + "\"\n  topics: [" + topic + "]\n  group_id: " + group + "\n  " + kFastGroup +
+         more_librdkafka + " }\n";
+}
+
+std::vector<std::string> kcat_values(const KafkaCluster& k, const std::string& topic) {
+  auto r = run_command({"kcat", "-C", "-b", k.bootstrap(), "-t", topic, "-e", "-q", "-o", "beginning", "-f", "%s\n"});
+  INFO(r.output.substr(0, 2000));
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < r.output.size();) {
+    size_t nl = r.output.find('\n', at);
+    if (nl == std::string::npos) nl = r.output.size();
+    if (nl > at) lines.push_back(r.output.substr(at, nl - at));
+    at = nl + 1;
+  }
+  return lines;
+}
+
+size_t kcat_count(const KafkaCluster& k, const std::string& topic) { return kcat_values(k, topic).size(); }
+
+// Starts d, waits until its run has partitions assigned (the `assigned` log line, counted from `before`), lets it
+// work for a random moment, and SIGKILLs it.
+void kill_after_assignment(DaemonDir& d, std::mt19937& rng, std::chrono::milliseconds min_delay, std::chrono::milliseconds max_delay) {
+  size_t before = count_occurrences(d.log(), "kafka: assigned");
+  d.start();
+  d.wait_log("kafka: assigned", before + 1, 90s);
+  std::uniform_int_distribution<int64_t> delay(min_delay.count(), max_delay.count());
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
+  d.kill();
+}
+
+void wait_for_lines(const std::vector<const DaemonDir*>& dirs, size_t n, std::chrono::milliseconds timeout) {
+  auto total = [&] {
+    size_t sum = 0;
+    for (const auto* d : dirs) sum += all_part_lines(*d / "out");
+    return sum;
+  };
+  bool ok = wait_until([&] { return total() >= n; }, timeout, 250ms);
+  std::string logs;
+  for (const auto* d : dirs) logs += d->path() + ":\n" + d->log().substr(0, 20000) + "\n";
+  INFO("waiting for " << n << " records; have " << total() << "\n" << logs);
+  REQUIRE(ok);
+}
+
+}  // namespace
+
+TEST_CASE("kafka to file: 1M messages on 24 partitions survive 10 SIGKILLs of sluiced with every message exactly once", "[e2e][kafka]") {
+  const uint64_t n = sanitizer_build() ? 200000 : 1000000;
+  const int kills = sanitizer_build() ? 4 : 10;
+  KafkaCluster k;
+  k.create_topic("stream", 24);
+  k.produce("stream", 0, n, [](uint64_t i) { return padded_json(i); });
+  k.require_nothing_evicted("stream");
+
+  DaemonDir d;
+  // Paced so that the kills land while data flows: about 40 s of reading in all.
+  d.pipeline("stream", kafka_source(k, "stream", "g-stream") + "  rate_limit: { rate: " + std::to_string(n / 40) +
+                           " }\nsink: { type: file, path: " + (d / "out") +
+                           ", format: jsonl, roll: { max_bytes: 8MiB }, batch: { max_records: 5000, max_wait: 100ms } }\n");
+  std::mt19937 rng(11);
+  for (int i = 0; i < kills; ++i) kill_after_assignment(d, rng, 500ms, 3500ms);
+  CHECK(count_occurrences(d.log(), "resuming from") >= size_t(kills / 2));
+  d.start();
+  wait_for_lines({&d}, n, 5min);
+  d.stop();
+  require_ids_exactly_once(finished_part_lines(d / "out"), "id", n);
+  CHECK(in_progress_parts(d / "out").empty());
+  k.require_nothing_evicted("stream");
+}
+
+TEST_CASE("kafka to file: two sluiced in one group, one killed and restarted again and again: their outputs together hold every message "
+          "exactly once",
+          "[e2e][kafka]") {
+  const std::string strategy = GENERATE(as<std::string>{}, "range,roundrobin", "cooperative-sticky");
+  INFO("partition.assignment.strategy: " << strategy);
+  const uint64_t n = 240000;
+  const int kills = sanitizer_build() ? 3 : 6;
+  KafkaCluster k;
+  k.create_topic("shared", 12);
+  k.produce("shared", 0, n, [](uint64_t i) { return padded_json(i); });
+
+  DaemonDir a, b;
+  for (DaemonDir* d : {&a, &b})
+    d->pipeline("shared", kafka_source(k, "shared", "g-shared", ", partition.assignment.strategy: \"" + strategy + "\"") +
+                              "  rate_limit: { rate: 2500 }\nsink: { type: file, path: " + (*d / "out") +
+                              ", format: jsonl, batch: { max_records: 2000, max_wait: 100ms } }\n");
+  a.start();
+  a.wait_log("kafka: assigned", 1, 60s);
+  std::mt19937 rng(strategy.size());
+  for (int i = 0; i < kills; ++i) {
+    kill_after_assignment(b, rng, 2000ms, 5000ms);
+    REQUIRE(a.running());
+  }
+  b.start();
+  wait_for_lines({&a, &b}, n, 5min);
+  a.stop();
+  b.stop();
+  auto lines = finished_part_lines(a / "out");
+  auto from_b = finished_part_lines(b / "out");
+  INFO("a wrote " << lines.size() << ", b wrote " << from_b.size());
+  CHECK(lines.size() > 0);
+  CHECK(from_b.size() > 0);
+  lines.insert(lines.end(), from_b.begin(), from_b.end());
+  require_ids_exactly_once(lines, "id", n);
+  k.require_nothing_evicted("shared");
+}
+
+TEST_CASE("generate to kafka survives 10 SIGKILLs: the whole output topic, read by kcat, holds every record exactly once", "[e2e][kafka]") {
+  const bool transactional = GENERATE(false, true);
+  INFO("transactional: " << transactional);
+  REQUIRE(on_path("kcat"));
+  const uint64_t n = 300000;
+  const int kills = sanitizer_build() ? 4 : 10;
+  KafkaCluster k;
+  k.create_topic("generated", 16);
+  DaemonDir d;
+  d.pipeline("gen", "source: { type: generate, count: " + std::to_string(n) + ", rate: 10000, seed: 5 }\n"
+                    "sink:\n  type: kafka\n  brokers: \"" + k.bootstrap() + "\"\n  topic: generated\n  key_field: key\n" +
+                        (transactional ? "  transactional: true\n" : "") + "  batch: { max_records: 4000, max_wait: 100ms }\n");
+  std::mt19937 rng(transactional ? 21 : 22);
+  std::uniform_int_distribution<int> delay(700, 2500);
+  for (int i = 0; i < kills; ++i) {
+    size_t starts = count_occurrences(d.log(), "] sluiced ");
+    Daemon run({"run", "--config", d / "sluice.yaml", "--once"}, d / "sluiced.log");
+    REQUIRE(wait_until([&] { return count_occurrences(d.log(), "] sluiced ") > starts || !run.running(); }, 30s));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
+    INFO(d.log());
+    REQUIRE(run.running());
+    run.signal(SIGKILL);
+    REQUIRE(run.wait(10s) == 128 + SIGKILL);
+  }
+  REQUIRE(run_sluiced({"run", "--config", d / "sluice.yaml", "--once"}, d / "sluiced.log", 5min) == 0);
+  CHECK(count_occurrences(d.log(), "resuming from") >= size_t(kills / 2));
+  k.require_nothing_evicted("generated");
+  require_ids_exactly_once(kcat_values(k, "generated"), "seq", n);
+}
+
+TEST_CASE("kafka to kafka survives 10 SIGKILLs: the whole output topic, read by kcat, holds every input message exactly once", "[e2e][kafka]") {
+  const bool transactional = GENERATE(false, true);
+  INFO("transactional: " << transactional);
+  REQUIRE(on_path("kcat"));
+  const uint64_t n = 300000;
+  const int kills = sanitizer_build() ? 4 : 10;
+  KafkaCluster k;
+  k.create_topic("input", 8);
+  k.create_topic("output", 12);
+  k.produce("input", 0, n, [](uint64_t i) { return padded_json(i); });
+  DaemonDir d;
+  d.pipeline("relay", kafka_source(k, "input", "g-relay") + "  rate_limit: { rate: 10000 }\n"
+                      "sink:\n  type: kafka\n  brokers: \"" + k.bootstrap() + "\"\n  topic: output\n" +
+                          (transactional ? "  transactional: true\n" : "") + "  batch: { max_records: 4000, max_wait: 100ms }\n");
+  std::mt19937 rng(transactional ? 31 : 32);
+  for (int i = 0; i < kills; ++i) kill_after_assignment(d, rng, 500ms, 3000ms);
+  d.start();
+  bool done = wait_until([&] { return kcat_count(k, "output") >= n || !d.running(); }, 5min, 1s);
+  INFO(d.log());
+  REQUIRE(done);
+  d.stop();
+  k.require_nothing_evicted("output");
+  require_ids_exactly_once(kcat_values(k, "output"), "id", n);
+}
+
+TEST_CASE("a broker down and up, and partition leaders moving, mid-stream: kafka to file and generate to kafka recover by themselves",
+          "[e2e][kafka]") {
+  const uint64_t n = 120000;
+  KafkaCluster k(3);
+  k.create_topic("in", 6, 3);
+  k.create_topic("gen", 6, 3);
+  k.produce("in", 0, n, [](uint64_t i) { return padded_json(i); });
+  DaemonDir d;
+  d.pipeline("read", kafka_source(k, "in", "g-outage") + "  rate_limit: { rate: 4000 }\nsink: { type: file, path: " + (d / "out") +
+                         ", format: jsonl, batch: { max_wait: 100ms } }\n");
+  d.pipeline("write", "source: { type: generate, count: " + std::to_string(n) + ", rate: 4000, seed: 8 }\n"
+                      "sink: { type: kafka, brokers: \"" + k.bootstrap() + "\", topic: gen, batch: { max_wait: 100ms } }\n");
+  d.start();
+  d.wait_log("kafka: assigned 6 partition(s)");
+  std::this_thread::sleep_for(3s);
+  for (int32_t broker : {1, 2}) {
+    k.broker_down(broker);
+    std::this_thread::sleep_for(4s);
+    k.broker_up(broker);
+    std::this_thread::sleep_for(3s);
+  }
+  for (int32_t p = 0; p < 6; ++p) {
+    k.set_leader("in", p, 1 + (p + 1) % 3);
+    k.set_leader("gen", p, 1 + (p + 2) % 3);
+  }
+  wait_for_lines({&d}, n, 3min);
+  bool written = wait_until([&] { return kcat_count(k, "gen") >= n || !d.running(); }, 3min, 1s);
+  INFO(d.log());
+  REQUIRE(written);
+  CHECK(count_occurrences(d.log(), "pipeline failed") == 0);
+  d.stop();
+  require_ids_exactly_once(finished_part_lines(d / "out"), "id", n);
+  require_ids_exactly_once(kcat_values(k, "gen"), "seq", n);
+}
