@@ -15,6 +15,7 @@
 #include "core/async.hpp"
 #include "core/task.hpp"
 #include "kafka/client.hpp"
+#include "sinks/kafka/replay_guard.hpp"
 #include "state/state_store.hpp"
 
 namespace sluice::sinks::kafka {
@@ -41,22 +42,7 @@ const std::vector<sluice::kafka::ReservedKey>& reserved_keys() {
 constexpr const char* kPipelineHeader = "sluice.pipeline";
 constexpr const char* kPartitionHeader = "sluice.partition";
 constexpr const char* kPositionHeader = "sluice.position";
-// What identifies a message across replays: where it comes from and its content. A replay from the last commit
-// yields the same records of each source partition in the same order (exactly-once rests on that anyway), but
-// may group them differently (a paced generator's chunks follow the clock, so positions fall elsewhere): the
-// identity is therefore the content, never the position. Identical records are counted, not merged.
-using Identity = std::pair<uint64_t, uint64_t>;
-
-Identity identity(std::string_view source_partition, std::string_view topic, const std::string* key, std::string_view value) {
-  std::string where;
-  where.reserve(source_partition.size() + topic.size() + (key ? key->size() : 0) + 3);
-  where.append(source_partition).push_back('\0');
-  where.append(topic).push_back('\0');
-  if (key) where.append("k").append(*key);
-  XXH128_hash_t h = XXH3_128bits_withSeed(value.data(), value.size(), XXH3_64bits(where.data(), where.size()));
-  return {h.high64, h.low64};
-}
-
+constexpr const char* kSequenceHeader = "sluice.sequence";
 std::string offset_key(const std::string& topic, int32_t partition) { return "out/" + topic + "/" + std::to_string(partition); }
 
 std::optional<std::string> field_text(const json::value& doc, const std::string& field) {
@@ -74,22 +60,20 @@ struct OutPartition {
   auto operator<=>(const OutPartition&) const = default;
 };
 
-// Reads every output partition from `starts` to its end and collects the identities of this pipeline's
-// messages: what landed after the last commit. Blocking; runs on the blocking pool with its own client.
-std::multiset<Identity> read_landed(const std::string& brokers, const sluice::kafka::Settings& user, bool read_committed,
-                                       const std::string& pipeline, const std::map<OutPartition, int64_t>& starts,
-                                       spdlog::logger& log) {
-  std::multiset<Identity> landed;
-  if (starts.empty()) return landed;
-  sluice::kafka::Settings ours{{"bootstrap.servers", brokers},
-                               {"group.id", "sluice-readback-" + pipeline},
+// Reads every output partition from `starts` to its end and hands the guard the sequence numbers of this
+// pipeline's messages: what landed after the last commit. Blocking; runs on the blocking pool with its own client.
+void read_landed(const std::string& brokers, const sluice::kafka::Settings& user, bool read_committed, const std::string& pipeline,
+                 const std::map<OutPartition, int64_t>& starts, ReplayGuard& guard, spdlog::logger& log) {
+  if (starts.empty()) return;
+  sluice::kafka::Settings settings{{"bootstrap.servers", brokers},
+                                   {"group.id", "sluice-readback-" + pipeline},
                                {"enable.auto.commit", "false"},
                                {"enable.partition.eof", "true"},
                                {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"}};
   sluice::kafka::Settings theirs;
   for (const auto& [k, v] : user)
     if (sluice::kafka::is_connection_setting(k)) theirs[k] = v;
-  auto conf = sluice::kafka::make_conf(ours, theirs);
+  auto conf = sluice::kafka::make_conf(settings, theirs);
   rd_kafka_conf_set_opaque(conf.get(), &log);
   rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t* rk, int level, const char* facility, const char* line) {
     sluice::kafka::log_line(*static_cast<spdlog::logger*>(rd_kafka_opaque(rk)), level, facility, line);
@@ -110,10 +94,10 @@ std::multiset<Identity> read_landed(const std::string& brokers, const sluice::ka
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = from;
     ends[tp] = high;
   }
-  if (ends.empty()) return landed;
+  if (ends.empty()) return;
   if (auto err = rd_kafka_assign(rk.get(), list.get())) throw KafkaError("cannot assign the output partitions for the read-back", err);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
-  size_t messages = 0;
+  size_t messages = 0, ours = 0;
   while (!ends.empty()) {
     if (std::chrono::steady_clock::now() > deadline)
       throw KafkaError("reading back the output partitions did not finish within 2 minutes");
@@ -138,17 +122,18 @@ std::multiset<Identity> read_landed(const std::string& brokers, const sluice::ka
         return std::string_view(static_cast<const char*>(v), v ? len : 0);
       };
       auto p = get(kPipelineHeader);
-      auto part = get(kPartitionHeader);
-      if (p && *p == pipeline && part) {
-        std::string key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
-        landed.insert(identity(*part, tp.topic, m->key ? &key : nullptr,
-                               std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0)));
+      auto part = get(kPartitionHeader), sequence = get(kSequenceHeader);
+      uint64_t n = 0;
+      if (p && *p == pipeline && part && sequence &&
+          std::from_chars(sequence->data(), sequence->data() + sequence->size(), n).ec == std::errc()) {
+        guard.landed(std::string(*part), n);
+        ++ours;
       }
     }
     if (end != ends.end() && m->offset + 1 >= end->second) ends.erase(end);
   }
-  log.info("kafka sink: read back {} message(s) after the last commit; {} of them this pipeline's", messages, landed.size());
-  return landed;
+  log.info("kafka sink: read back {} message(s) after the last commit; {} of them this pipeline's, {} still to be replayed", messages, ours,
+           guard.landed_count());
 }
 
 }  // namespace
@@ -200,7 +185,7 @@ struct Producer {
   std::map<std::string, int32_t> partition_counts;
   std::map<OutPartition, int64_t> next_offsets;  // per output partition: after the last acknowledged message
   std::set<std::string> tracked;                 // topics whose partitions' offsets are in the state store
-  std::multiset<Identity> landed;
+  ReplayGuard guard;
   uint64_t outstanding = 0;
   rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::string first_error_text;
@@ -312,12 +297,16 @@ struct Producer {
       if (!err.empty()) throw KafkaError("kafka sink: init_transactions failed: " + err);
     }
 
-    // Where the last commit left each output partition; a partition never committed is read from its start.
-    std::string prefix = state::scoped_key(ctx.scope(), "out/");
+    // Where the last commit left each output partition, how many records of each source partition it wrote,
+    // and which landed numbers still wait for their replay.
+    const std::string out_prefix = state::scoped_key(ctx.scope(), "out/");
+    const std::string seq_prefix = state::scoped_key(ctx.scope(), "seq/");
     std::map<OutPartition, int64_t> starts;
+    std::map<std::string, uint64_t> written;
+    std::string pending_landed;
     co_await core::run_blocking(ctx.blocking_executor(), [&] {
-      ctx.state().scan(state::Family::sink, prefix, [&](std::string_view k, std::string_view v) {
-        std::string_view rest = k.substr(prefix.size());
+      ctx.state().scan(state::Family::sink, out_prefix, [&](std::string_view k, std::string_view v) {
+        std::string_view rest = k.substr(out_prefix.size());
         auto slash = rest.rfind('/');
         int32_t part = 0;
         int64_t off = 0;
@@ -326,12 +315,21 @@ struct Producer {
         starts[OutPartition{std::string(rest.substr(0, slash)), part}] = off;
         return true;
       });
+      ctx.state().scan(state::Family::sink, seq_prefix, [&](std::string_view k, std::string_view v) {
+        uint64_t n = 0;
+        std::from_chars(v.data(), v.data() + v.size(), n);
+        written[std::string(k.substr(seq_prefix.size()))] = n;
+        return true;
+      });
+      pending_landed = ctx.state().get(state::Family::sink, state::scoped_key(ctx.scope(), "landed")).value_or("");
       return 0;
     });
+    guard.restore(std::move(written), pending_landed);
     next_offsets = starts;
     for (const auto& [tp, offset] : starts) tracked.insert(tp.topic);
-    landed = co_await core::run_blocking(ctx.blocking_executor(), [&] {
-      return read_landed(options.brokers, options.librdkafka, options.transactional, ctx.pipeline(), starts, log);
+    co_await core::run_blocking(ctx.blocking_executor(), [&] {
+      read_landed(options.brokers, options.librdkafka, options.transactional, ctx.pipeline(), starts, guard, log);
+      return 0;
     });
     co_await track(options.topic);
   }
@@ -431,13 +429,12 @@ struct Producer {
           }
         }
       }
-      if (!landed.empty()) {
-        if (auto it = landed.find(identity(part_name, topic_name, has_key ? &key : nullptr, r.value)); it != landed.end()) {
-          landed.erase(it);
-          skipped->Increment();
-          continue;
-        }
+      auto sequence = guard.next(part_name);
+      if (!sequence) {
+        skipped->Increment();
+        continue;
       }
+      std::string sequence_text = std::to_string(*sequence);
       co_await track(topic_name);
       int32_t count = co_await partitions_of(topic_name);
       rd_kafka_topic_t* rkt = handle_of(topic_name);
@@ -452,6 +449,7 @@ struct Producer {
             RD_KAFKA_V_HEADER(kPipelineHeader, ctx.pipeline().data(), ssize_t(ctx.pipeline().size())),
             RD_KAFKA_V_HEADER(kPartitionHeader, part_name.data(), ssize_t(part_name.size())),
             RD_KAFKA_V_HEADER(kPositionHeader, pos.data(), ssize_t(pos.size())),
+            RD_KAFKA_V_HEADER(kSequenceHeader, sequence_text.data(), ssize_t(sequence_text.size())),
             RD_KAFKA_V_TIMESTAMP(r.event_time_ms > 0 ? r.event_time_ms : 0), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
           outstanding++;
@@ -494,6 +492,10 @@ struct Producer {
     }
     for (const auto& [tp, next] : next_offsets)
       txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(tp.topic, tp.partition)), std::to_string(next));
+    for (const auto& [partition, count] : guard.commit_batch())
+      txn.put(state::Family::sink, state::scoped_key(ctx.scope(), "seq/" + partition), std::to_string(count));
+    if (std::string landed = guard.encode_landed(); !landed.empty()) txn.put(state::Family::sink, state::scoped_key(ctx.scope(), "landed"), landed);
+    else txn.remove(state::Family::sink, state::scoped_key(ctx.scope(), "landed"));
   }
 
   void abort_transaction() {
