@@ -67,7 +67,14 @@ awaitable<void> BoundedQueue::push(Records& records) {
         case Policy::buffer:  // the spool's own memory stage never overflows; treat as throttle
           while (!fits(r)) {
             has_data_.notify_all();
-            co_await has_room_.wait();
+            try {
+              co_await has_room_.wait();
+            } catch (...) {
+              // Cancelled: hand back what was not admitted, as Channel::push promises.
+              records.erase(records.begin(), records.begin() + (&r - records.data()));
+              has_data_.notify_all();
+              throw;
+            }
           }
           break;
       }
@@ -76,6 +83,28 @@ awaitable<void> BoundedQueue::push(Records& records) {
   }
   records.clear();
   has_data_.notify_all();
+}
+
+void BoundedQueue::withdraw(const std::vector<uint32_t>& partitions) {
+  auto withdrawn = [&](uint32_t p) { return std::find(partitions.begin(), partitions.end(), p) != partitions.end(); };
+  // Dropped positions count the records admitted before them: those withdrawn no longer come before.
+  std::vector<uint64_t> removed;  // admission numbers of the withdrawn records, ascending
+  uint64_t number = taken_;
+  for (auto it = records_.begin(); it != records_.end(); ++number) {
+    if (!withdrawn(it->partition)) {
+      ++it;
+      continue;
+    }
+    removed.push_back(number);
+    bytes_ -= it->bytes();
+    it = records_.erase(it);
+  }
+  if (removed.empty() && dropped_positions_.empty()) return;
+  std::erase_if(dropped_positions_, [&](const DroppedPosition& d) { return withdrawn(d.partition); });
+  for (auto& d : dropped_positions_)
+    d.after -= uint64_t(std::lower_bound(removed.begin(), removed.end(), d.after) - removed.begin());
+  admitted_ -= removed.size();
+  has_room_.notify_all();
 }
 
 // In admission order: a dropped record's position applies once every record admitted before it is taken,

@@ -23,6 +23,7 @@ class BoundedQueue final : public Channel {
   boost::asio::awaitable<void> push(Records& records) override;
   boost::asio::awaitable<bool> pop(Batch& batch, const BatchLimits& limits) override;
   void commit_state(const Batch& batch, state::WriteBatch& txn) override;
+  void withdraw(const std::vector<uint32_t>& partitions) override;
   void close() override;
   void flush() override;
   uint64_t size() const override { return records_.size(); }

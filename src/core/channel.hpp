@@ -58,7 +58,8 @@ class ResumeTracker {
 class Channel {
  public:
   virtual ~Channel() = default;
-  // Source side: admits the records (moving from them) under the channel's policy.
+  // Source side: admits the records (moving from them) under the channel's policy. When cancelled while it
+  // waits for room, the records it has not taken remain in `records`, in order, for the caller to push again.
   virtual boost::asio::awaitable<void> push(Records& records) = 0;
   // Sink side: fills `batch` (cleared first) with records up to the limits, ending at a record the source can
   // resume after. Waits for the first record, then up to max_wait for more. Returns false once the channel
@@ -66,6 +67,9 @@ class Channel {
   virtual boost::asio::awaitable<bool> pop(Batch& batch, const BatchLimits& limits) = 0;
   // Adds what makes `batch` committed from the channel's point of view to the commit's state write.
   virtual void commit_state(const Batch& batch, state::WriteBatch& txn) = 0;
+  // Drops the records of these partitions that no batch has taken yet (a Kafka partition revoked by a
+  // rebalance: they are read again by whoever owns it next). Their positions are not acknowledged.
+  virtual void withdraw(const std::vector<uint32_t>& partitions) = 0;
   // No more pushes: pop drains what is left, then returns false.
   virtual void close() = 0;
   // Wakes a pop that waits for its batch to fill, so a stop commits without waiting for max_wait.

@@ -33,6 +33,8 @@ class DiskSpool final : public Channel {
   boost::asio::awaitable<void> push(Records& records) override;
   boost::asio::awaitable<bool> pop(Batch& batch, const BatchLimits& limits) override;
   void commit_state(const Batch& batch, state::WriteBatch& txn) override;
+  // Spooled records are durable and their positions acknowledged already: they stay and are delivered.
+  void withdraw(const std::vector<uint32_t>&) override {}
   void close() override;
   void flush() override;
   uint64_t size() const override { return next_seq_ - committed_next_ + held_back_.size(); }

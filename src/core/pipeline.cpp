@@ -87,6 +87,10 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   Notifier changed;
   Task source_task, worker_task, gauges_task;
   bool source_finished = false;
+  // The sink worker's batch, while it is filled and committed (withdraw() looks into it).
+  Batch batch;
+  bool batch_finished = true;
+  uint64_t batches_committed = 0;
   // Two-phase commits (Source::shares_positions): the key of the pending record, and what makes ids unique.
   std::string pending_key;
   std::string commit_id_prefix;
@@ -124,16 +128,39 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     // Admit at most `burst` records at a time so that the bucket's burst bounds what passes at once.
     size_t step = std::max<size_t>(1, size_t(bucket->burst()));
     Records chunk;
-    for (size_t i = 0; i < records.size(); i += step) {
-      size_t n = std::min(step, records.size() - i);
-      while (!bucket->try_acquire(double(n))) {
-        asio::steady_timer t(p.env_.executor, std::chrono::duration_cast<asio::steady_timer::duration>(bucket->time_until(double(n))));
-        co_await t.async_wait(asio::use_awaitable);
+    size_t done = 0;
+    try {
+      while (done < records.size()) {
+        size_t n = std::min(step, records.size() - done);
+        while (!bucket->try_acquire(double(n))) {
+          asio::steady_timer t(p.env_.executor, std::chrono::duration_cast<asio::steady_timer::duration>(bucket->time_until(double(n))));
+          co_await t.async_wait(asio::use_awaitable);
+        }
+        chunk.assign(std::make_move_iterator(records.begin() + done), std::make_move_iterator(records.begin() + done + n));
+        done += n;
+        co_await channel->push(chunk);
       }
-      chunk.assign(std::make_move_iterator(records.begin() + i), std::make_move_iterator(records.begin() + i + n));
-      co_await channel->push(chunk);
+    } catch (...) {
+      // Cancelled: what the channel did not take goes back to the caller, in order (SourceContext::push).
+      records.erase(records.begin(), records.begin() + done);
+      records.insert(records.begin(), std::make_move_iterator(chunk.begin()), std::make_move_iterator(chunk.end()));
+      throw;
     }
     records.clear();
+  }
+  awaitable<void> withdraw(const std::vector<uint32_t>& ids) override {
+    channel->withdraw(ids);
+    auto in_flight = [&] {
+      if (batch_finished) return false;
+      for (const auto* part : {&batch.records, &batch.rejected})
+        for (const auto& r : *part)
+          if (std::find(ids.begin(), ids.end(), r.partition) != ids.end()) return true;
+      return false;
+    };
+    if (!in_flight()) co_return;
+    // A batch that is still filling up is ended now rather than at max_wait.
+    channel->flush();
+    for (uint64_t target = batches_committed + 1; batches_committed < target && !worker_task.done;) co_await changed.wait();
   }
 
   // SinkContext (the main sink's view; the dead-letter sink gets its own below)
@@ -284,8 +311,15 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   awaitable<void> work() {
     const auto& b = p.config_.sink.common.batch;
     BatchLimits limits{b.max_records, b.max_bytes.bytes, b.max_wait.value};
-    Batch batch;
-    while (co_await channel->pop(batch, limits)) co_await commit(batch);
+    for (;;) {
+      batch_finished = false;
+      if (!co_await channel->pop(batch, limits)) break;
+      co_await commit(batch);
+      batch_finished = true;
+      ++batches_committed;
+      changed.notify_all();
+    }
+    batch_finished = true;
     // Closed and drained: a clean stop publishes the open parts.
     state::WriteBatch txn;
     co_await sink->close(txn);

@@ -28,8 +28,13 @@ class SourceContext {
   // A stable small id for a partition name, for Record::partition.
   virtual uint32_t partition(std::string_view name) = 0;
   // Hands records to the pipeline (rate limit, then the queue's backpressure policy). Under `throttle` this
-  // suspends until there is room; the records are moved from and the vector is left empty for reuse.
+  // suspends until there is room; the records are moved from and the vector is left empty for reuse. When
+  // cancelled, the records not yet handed over remain in the vector, in order.
   virtual boost::asio::awaitable<void> push(Records& records) = 0;
+  // Gives up these partitions (a Kafka partition revoked by a rebalance): records of theirs that no commit has
+  // taken yet are dropped unacknowledged, and this returns once a commit already under way with some of them
+  // has finished (on_committed has been called for it). Nothing of theirs is committed after it returns.
+  virtual boost::asio::awaitable<void> withdraw(const std::vector<uint32_t>& partitions) = 0;
   virtual spdlog::logger& log() = 0;
   virtual boost::asio::any_io_executor executor() = 0;
   // For blocking calls (file reads of unknown latency, decompression of big chunks), see core/async.hpp.

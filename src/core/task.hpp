@@ -33,19 +33,18 @@ struct Task {
   void stop() {
     if (!done) cancel.emit(boost::asio::cancellation_type::terminal);
   }
-  // Stops the body and waits for its end, also when the caller is itself being cancelled: the body may use what
-  // the caller owns until then. A cancellation of the caller stays recorded, and its next co_await throws it.
+  // Stops the body and waits for its end, so that the caller may let go of what the body uses. A coroutine
+  // that is itself being cancelled throws at every co_await of an awaitable unless it has turned that off:
+  //   co_await this_coro::throw_if_cancelled(false); co_await task.stop_and_join(); co_await this_coro::throw_if_cancelled(true);
+  // (its cancellation stays recorded, and the first co_await after that throws it).
   boost::asio::awaitable<void> stop_and_join() {
     stop();
-    if (done) co_return;
-    co_await boost::asio::this_coro::throw_if_cancelled(false);
     boost::asio::steady_timer poll(co_await boost::asio::this_coro::executor);
     while (!done) {
       poll.expires_after(std::chrono::milliseconds(1));
       boost::system::error_code ignored;
       co_await poll.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
     }
-    co_await boost::asio::this_coro::throw_if_cancelled(true);
   }
 };
 

@@ -1,5 +1,7 @@
 #include "core/bounded_queue.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -327,5 +329,66 @@ TEST_CASE("a position-only record advances the checkpoint and never reaches the 
     { bool got = co_await q.pop(b, limits(10)); REQUIRE(got); }
     CHECK(b.size() == 0);  // a batch of nothing but a position still commits it
     CHECK(b.checkpoint.at("p") == "hb2");
+  });
+}
+
+TEST_CASE("a push cancelled while it waits for room hands back exactly the records it did not admit", "[queue]") {
+  Fixture f;
+  auto q = f.queue(3, 1 << 20, Policy::throttle);
+  Records rs = make(0, 5);
+  asio::cancellation_signal cancel;
+  bool ended = false;
+  asio::co_spawn(f.io, q.push(rs), asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+                   ended = true;
+                   CHECK(e);
+                 }));
+  f.io.run_for(std::chrono::milliseconds(50));
+  f.io.restart();
+  REQUIRE_FALSE(ended);  // waiting for room after 3 records
+  cancel.emit(asio::cancellation_type::terminal);
+  f.io.run_for(std::chrono::milliseconds(50));
+  f.io.restart();
+  REQUIRE(ended);
+  CHECK(q.size() == 3);
+  REQUIRE(rs.size() == 2);
+  CHECK(rs[0].value.starts_with("3"));
+  CHECK(rs[1].value.starts_with("4"));
+}
+
+TEST_CASE("withdraw drops the not-yet-taken records of the given partitions and keeps the others in order", "[queue]") {
+  Fixture f;
+  f.partitions = {"a", "b"};
+  auto q = f.queue(100, 1 << 20, Policy::throttle);
+  f.run([&]() -> asio::awaitable<void> {
+    Records rs = make(0, 6);
+    for (size_t i = 0; i < rs.size(); ++i) rs[i].partition = uint32_t(i % 2);  // 0,2,4 in a; 1,3,5 in b
+    co_await q.push(rs);
+    q.withdraw({1});
+    CHECK(q.size() == 3);
+    Batch b;
+    { bool got = co_await q.pop(b, limits(100)); REQUIRE(got); }
+    REQUIRE(b.records.size() == 3);
+    for (const auto& r : b.records) CHECK(r.partition == 0);
+    CHECK(b.checkpoint == Checkpoint{{"a", "5"}});  // b's positions are not acknowledged
+  });
+}
+
+TEST_CASE("withdraw keeps the positions of records dropped under drop_newest in their place among the others", "[queue]") {
+  Fixture f;
+  f.partitions = {"a", "b"};
+  auto q = f.queue(4, 1 << 20, Policy::drop_newest);
+  f.run([&]() -> asio::awaitable<void> {
+    // b0 a1 b2 a3 fit; a5 is dropped (its position applies after those four); b4 is dropped too.
+    Records rs = make(0, 6);
+    for (size_t i = 0; i < rs.size(); ++i) rs[i].partition = i == 1 || i == 3 || i == 5 ? 0 : 1;
+    co_await q.push(rs);
+    q.withdraw({1});
+    CHECK(q.size() == 2);
+    Batch first;
+    { bool got = co_await q.pop(first, limits(1)); REQUIRE(got); }
+    CHECK(first.checkpoint == Checkpoint{{"a", "2"}});  // a5's position must not overtake a3
+    Batch second;
+    { bool got = co_await q.pop(second, limits(1)); REQUIRE(got); }
+    CHECK(second.checkpoint == Checkpoint{{"a", "6"}});
   });
 }

@@ -37,6 +37,7 @@ struct CollectingContext final : core::SourceContext {
   prometheus::Registry& metrics() override { return registry; }
   void set_degraded(std::string_view) override {}
   const std::string& instance() const override { return name; }
+  asio::awaitable<void> withdraw(const std::vector<uint32_t>&) override { co_return; }
   prometheus::Registry registry;
 };
 
