@@ -186,6 +186,14 @@ TEST_CASE("kafka source: a sink slower than max.poll.interval.ms per batch cause
   CHECK(d.metric("sluice_kafka_rebalances_total{kind=\"assign\",pipeline=\"slow\"}") == 1);
   CHECK(count_occurrences(d.log(), "kafka: assigned") == 1);
   CHECK(d.metric("sluice_kafka_pauses_total{pipeline=\"slow\"}") >= 1);
+  // Lag per partition, and librdkafka's own view of the brokers (its statistics come every 5 s).
+  CHECK(d.metric_lines("sluice_kafka_consumer_lag_messages{partition=\"0\",pipeline=\"slow\",topic=\"slow\"}").size() == 1);
+  auto up = d.metric_lines("sluice_kafka_broker_up{");
+  INFO("broker_up series:\n" << [&] { std::string all; for (const auto& l : up) all += l + "\n"; return all; }());
+  CHECK(up.size() == 3);
+  CHECK(std::count_if(up.begin(), up.end(), [](const std::string& line) { return line.ends_with("} 1"); }) >= 1);
+  CHECK(d.metric_lines("sluice_kafka_broker_rtt_seconds{").size() == 3);
+  CHECK(d.metric_lines("sluice_kafka_client_queued_messages{client=\"consumer\",pipeline=\"slow\"}").size() == 1);
   d.stop(120s);
   require_ids_exactly_once(finished_part_lines(d / "out/slow"), "id", n);
 }

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <sstream>
+
+#include "metrics/http_client.hpp"
 
 namespace sluice::testing {
 using namespace std::chrono_literals;
@@ -60,5 +63,15 @@ std::string DaemonDir::http_address() {
 }
 
 std::optional<double> DaemonDir::metric(const std::string& series) { return scrape_value(http_address(), series); }
+
+std::vector<std::string> DaemonDir::metric_lines(const std::string& prefix) {
+  auto answer = metrics::http_get(http_address(), "/metrics");
+  REQUIRE(answer.status == 200);
+  std::vector<std::string> lines;
+  std::istringstream in(answer.body);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(prefix, 0) == 0) lines.push_back(line);
+  return lines;
+}
 
 }  // namespace sluice::testing

@@ -33,6 +33,8 @@ class DaemonDir {
   std::string http_address();
   // One sample of the running daemon's /metrics, by its exact series text; nullopt when absent.
   std::optional<double> metric(const std::string& series);
+  // The lines of the running daemon's /metrics that start with `prefix` (a family name, perhaps with labels).
+  std::vector<std::string> metric_lines(const std::string& prefix);
 
  private:
   TempDir dir_;

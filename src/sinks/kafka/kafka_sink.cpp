@@ -15,6 +15,7 @@
 #include "core/async.hpp"
 #include "core/task.hpp"
 #include "kafka/client.hpp"
+#include "kafka/statistics.hpp"
 #include "sinks/kafka/replay_guard.hpp"
 #include "state/state_store.hpp"
 
@@ -196,6 +197,7 @@ struct Producer {
   prometheus::Counter* delivery_errors = nullptr;
   prometheus::Gauge* queue_depth = nullptr;
   std::vector<std::function<void()>> removers;
+  std::unique_ptr<sluice::kafka::ClientStatistics> statistics;
 
   Producer(const KafkaSinkOptions& o, core::SinkContext& c) : options(o), ctx(c), log(c.log()), wake(c.executor()) {
     std::map<std::string, std::string> labels{{"pipeline", c.pipeline()}};
@@ -266,6 +268,7 @@ struct Producer {
                                  {"linger.ms", std::to_string(options.linger.as<std::chrono::milliseconds>().count())},
                                  {"message.timeout.ms", std::to_string(options.delivery_timeout.as<std::chrono::milliseconds>().count())},
                                  {"client.id", "sluice-" + ctx.pipeline()},
+                                 {"statistics.interval.ms", "5000"},
                                  {"log.queue", "false"}};
     if (options.transactional) {
       ours["transactional.id"] = transactional_id();
@@ -275,6 +278,11 @@ struct Producer {
     auto conf = sluice::kafka::make_conf(ours, options.librdkafka);
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::on_delivery);
+    statistics = std::make_unique<sluice::kafka::ClientStatistics>(ctx.metrics(), ctx.pipeline(), "producer");
+    rd_kafka_conf_set_stats_cb(conf.get(), [](rd_kafka_t*, char* json, size_t len, void* opaque) {
+      static_cast<Producer*>(opaque)->statistics->update(std::string_view(json, len));
+      return 0;  // librdkafka frees the document
+    });
     rd_kafka_conf_set_error_cb(conf.get(), &Producer::on_error);
     rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t* rk, int level, const char* facility, const char* line) {
       sluice::kafka::log_line(static_cast<Producer*>(rd_kafka_opaque(rk))->log, level, facility, line);

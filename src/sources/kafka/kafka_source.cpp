@@ -15,6 +15,7 @@
 #include "core/task.hpp"
 #include "formats/json_check.hpp"
 #include "kafka/client.hpp"
+#include "kafka/statistics.hpp"
 #include "sources/kafka/positions_log.hpp"
 
 namespace sluice::sources::kafka {
@@ -87,7 +88,6 @@ struct PartitionState {
   int32_t partition = 0;
   std::string name;
   uint32_t id = 0;
-  int64_t pushed = -1;  // next offset after the last record handed to the pipeline; -1: none yet
   prometheus::Gauge* lag = nullptr;
 };
 
@@ -137,6 +137,7 @@ struct Consumer {
   prometheus::Gauge* assigned_gauge = nullptr;
   std::vector<std::function<void()>> removers;
   std::map<std::string, std::string> labels;
+  std::unique_ptr<sluice::kafka::ClientStatistics> statistics;
 
   Consumer(const KafkaSourceOptions& o, core::SourceContext& c, PositionsLog* p)
       : options(o), ctx(c), positions(p), logger(&c.log()), wake(c.executor()), labels{{"pipeline", c.pipeline()}} {
@@ -231,9 +232,15 @@ struct Consumer {
                                  {"enable.auto.offset.store", "false"},
                                  {"auto.offset.reset", options.start == StartAt::earliest ? "earliest" : "latest"},
                                  {"client.id", "sluice-" + ctx.pipeline()},
+                                 {"statistics.interval.ms", "5000"},
                                  {"log.queue", "false"}};
     auto conf = sluice::kafka::make_conf(ours, options.librdkafka);
     rd_kafka_conf_set_opaque(conf.get(), this);
+    statistics = std::make_unique<sluice::kafka::ClientStatistics>(ctx.metrics(), ctx.pipeline(), "consumer");
+    rd_kafka_conf_set_stats_cb(conf.get(), [](rd_kafka_t*, char* json, size_t len, void* opaque) {
+      static_cast<Consumer*>(opaque)->statistics->update(std::string_view(json, len));
+      return 0;  // librdkafka frees the document
+    });
     rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf.get(), &Consumer::on_offset_commit);
     rd_kafka_conf_set_error_cb(conf.get(), &Consumer::on_error);
@@ -371,23 +378,19 @@ struct Consumer {
 
   // ---- pushing with the protocol kept alive ---------------------------------------------------------------
 
+  // Hands `pending` to the pipeline while the protocol goes on: a full queue pauses the partitions (and polling
+  // goes on, so the group never sees us stuck), and a rebalance interrupts the push, so that it is answered
+  // within moments even when the sink is slow. Interrupted, what the pipeline did not take goes back to the
+  // front of `pending`.
   awaitable<void> push_pending() {
     core::Records pushing = std::move(pending);
     pending.clear();
-    for (const auto& r : pushing) {
-      // Every record carries its position; the state of its partition tracks what the pipeline now holds.
-      for (auto& [name, p] : assigned)
-        if (p.id == r.partition) {
-          p.pushed = parse_offset(r.position);
-          break;
-        }
-    }
     core::Task task;
     task.start(ctx.executor(), ctx.push(pushing), wake);
     auto started = std::chrono::steady_clock::now();
     std::exception_ptr failure;
     try {
-      while (!task.done) {
+      while (!task.done && rebalances.empty()) {
         co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
         if (task.done) break;
         if (!paused_all_ && std::chrono::steady_clock::now() - started >= options.pause_after.value) pause_all();
@@ -397,10 +400,14 @@ struct Consumer {
     } catch (...) {
       failure = std::current_exception();
     }
+    bool interrupted = !task.done;
     // The push holds `pushing` and `wake`: it must end before they go, also when we are being stopped.
+    co_await asio::this_coro::throw_if_cancelled(false);
     co_await task.stop_and_join();
+    co_await asio::this_coro::throw_if_cancelled(true);
     if (failure) std::rethrow_exception(failure);
-    if (task.error) std::rethrow_exception(task.error);
+    if (interrupted) pending.insert(pending.begin(), std::make_move_iterator(pushing.begin()), std::make_move_iterator(pushing.end()));
+    else if (task.error) std::rethrow_exception(task.error);
     if (paused_all_) resume_all();
   }
   bool paused_all_ = false;
@@ -462,7 +469,6 @@ struct Consumer {
       p.partition = tp.partition;
       p.name = name;
       p.id = ctx.partition(name);
-      p.pushed = -1;
       p.lag = &lag_family->Add({{"pipeline", ctx.pipeline()}, {"topic", p.topic}, {"partition", std::to_string(p.partition)}});
       if (summary.size() < 400) summary += (summary.empty() ? "" : ", ") + name + "@" + (start >= 0 ? std::to_string(start) : "start");
     }
@@ -492,27 +498,16 @@ struct Consumer {
         names.push_back(name);
       }
     }
-    // Not pushed yet: the next owner reads these again from the committed position.
-    std::erase_if(pending, [&](const core::Record& r) { return ids.count(r.partition) != 0; });
     if (lost)
       log().warn("kafka: {} partition(s) lost (the group moved on without us); data already queued for them may be written again by "
-                     "their new owner", names.size());
-    // Hold the partitions until what the pipeline holds of them is committed, so the next owner starts where
-    // our committed data ends.
-    auto outstanding = [&] {
-      for (const auto& name : names) {
-        const auto& p = assigned.at(name);
-        auto it = committed.find(name);
-        if (p.pushed >= 0 && (it == committed.end() || it->second < p.pushed)) return true;
-      }
-      return false;
-    };
+                 "their new owner",
+                 names.size());
+    // Not committed yet: dropped unacknowledged, the next owner reads them again from the committed position.
+    // A commit already under way with some of them finishes first, so the next owner starts where our
+    // committed data ends, and nothing of theirs is written after we let them go.
+    std::erase_if(pending, [&](const core::Record& r) { return ids.count(r.partition) != 0; });
     auto started = std::chrono::steady_clock::now();
-    while (outstanding()) {
-      co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
-      serve();
-      std::erase_if(pending, [&](const core::Record& r) { return ids.count(r.partition) != 0; });
-    }
+    co_await ctx.withdraw(std::vector<uint32_t>(ids.begin(), ids.end()));
     double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     commit_to_group(false);
     for (const auto& name : names) {
@@ -531,7 +526,7 @@ struct Consumer {
       rd_kafka_assign(rk.get(), nullptr);
     }
     assigned_gauge->Set(double(assigned.size()));
-    log().info("kafka: revoked {} partition(s) after {:.3f} s committing what was read from them", names.size(), waited);
+    log().info("kafka: revoked {} partition(s) after {:.3f} s finishing the commit under way", names.size(), waited);
   }
 
   void update_lag() {
