@@ -100,6 +100,7 @@ TEST_CASE("kafka sink: a key from a field lands on the partition Kafka's partiti
     CHECK_FALSE(m.headers.at("sluice.partition").empty());
     CHECK_FALSE(m.headers.at("sluice.position").empty());
     CHECK(m.headers.count("sluice.sequence") == 1);
+    CHECK(m.headers.at("sluice.instance").size() == 32);
   }
   require_ids_exactly_once(values, "id", 501);
 }

@@ -41,6 +41,9 @@ const std::vector<sluice::kafka::ReservedKey>& reserved_keys() {
 }
 
 constexpr const char* kPipelineHeader = "sluice.pipeline";
+// The state dir that wrote the message: the sequence numbers are this instance's own, and another instance
+// running a pipeline of the same name must never have its messages taken for ours.
+constexpr const char* kInstanceHeader = "sluice.instance";
 constexpr const char* kPartitionHeader = "sluice.partition";
 constexpr const char* kPositionHeader = "sluice.position";
 constexpr const char* kSequenceHeader = "sluice.sequence";
@@ -64,6 +67,7 @@ struct OutPartition {
 // Reads every output partition from `starts` to its end and hands the guard the sequence numbers of this
 // pipeline's messages: what landed after the last commit. Blocking; runs on the blocking pool with its own client.
 void read_landed(const std::string& brokers, const sluice::kafka::Settings& user, bool read_committed, const std::string& pipeline,
+                 const std::string& instance,
                  const std::map<OutPartition, int64_t>& starts, ReplayGuard& guard, spdlog::logger& log) {
   if (starts.empty()) return;
   sluice::kafka::Settings settings{{"bootstrap.servers", brokers},
@@ -122,10 +126,10 @@ void read_landed(const std::string& brokers, const sluice::kafka::Settings& user
         if (rd_kafka_header_get_last(headers, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
         return std::string_view(static_cast<const char*>(v), v ? len : 0);
       };
-      auto p = get(kPipelineHeader);
+      auto p = get(kPipelineHeader), writer = get(kInstanceHeader);
       auto part = get(kPartitionHeader), sequence = get(kSequenceHeader);
       uint64_t n = 0;
-      if (p && *p == pipeline && part && sequence &&
+      if (p && *p == pipeline && writer && *writer == instance && part && sequence &&
           std::from_chars(sequence->data(), sequence->data() + sequence->size(), n).ec == std::errc()) {
         guard.landed(std::string(*part), n);
         ++ours;
@@ -336,7 +340,7 @@ struct Producer {
     next_offsets = starts;
     for (const auto& [tp, offset] : starts) tracked.insert(tp.topic);
     co_await core::run_blocking(ctx.blocking_executor(), [&] {
-      read_landed(options.brokers, options.librdkafka, options.transactional, ctx.pipeline(), starts, guard, log);
+      read_landed(options.brokers, options.librdkafka, options.transactional, ctx.pipeline(), ctx.state().instance_id(), starts, guard, log);
       return 0;
     });
     co_await track(options.topic);
@@ -417,6 +421,7 @@ struct Producer {
     first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
     const bool needs_fields = !options.key_field.empty() || !options.topic_field.empty();
     std::string topic_name, key;
+    const std::string& instance = ctx.state().instance_id();
     for (size_t i = 0; i < records.size(); ++i) {
       const core::Record& r = records[i];
       const std::string& part_name = ctx.partition_name(r.partition);
@@ -455,6 +460,7 @@ struct Producer {
             RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
             RD_KAFKA_V_KEY(has_key ? key.data() : nullptr, has_key ? key.size() : 0),
             RD_KAFKA_V_HEADER(kPipelineHeader, ctx.pipeline().data(), ssize_t(ctx.pipeline().size())),
+            RD_KAFKA_V_HEADER(kInstanceHeader, instance.data(), ssize_t(instance.size())),
             RD_KAFKA_V_HEADER(kPartitionHeader, part_name.data(), ssize_t(part_name.size())),
             RD_KAFKA_V_HEADER(kPositionHeader, pos.data(), ssize_t(pos.size())),
             RD_KAFKA_V_HEADER(kSequenceHeader, sequence_text.data(), ssize_t(sequence_text.size())),

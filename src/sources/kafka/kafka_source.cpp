@@ -396,6 +396,7 @@ struct Consumer {
         if (!paused_all_ && std::chrono::steady_clock::now() - started >= options.pause_after.value) pause_all();
         // Polling while paused is what keeps the group from declaring us stuck (max.poll.interval.ms).
         if (waker->take() || paused_all_) serve();
+        refresh_lag();
       }
     } catch (...) {
       failure = std::current_exception();
@@ -482,7 +483,6 @@ struct Consumer {
     } else if (auto e = rd_kafka_assign(rk.get(), &parts)) {
       throw KafkaError("assign failed", e);
     }
-    if (paused_all_) pause_all();
     assigned_gauge->Set(double(assigned.size()));
     log().info("kafka: assigned {} partition(s): {}", parts.cnt, summary);
   }
@@ -529,6 +529,15 @@ struct Consumer {
     log().info("kafka: revoked {} partition(s) after {:.3f} s finishing the commit under way", names.size(), waited);
   }
 
+  // At most once a second, also while a push waits: the lag matters most when the pipeline is behind.
+  void refresh_lag() {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_lag_) return;
+    next_lag_ = now + std::chrono::seconds(1);
+    update_lag();
+  }
+  std::chrono::steady_clock::time_point next_lag_{};
+
   void update_lag() {
     for (auto& [name, p] : assigned) {
       int64_t low = 0, high = 0;
@@ -542,7 +551,6 @@ struct Consumer {
 
   awaitable<void> run() {
     start();
-    auto next_lag = std::chrono::steady_clock::now();
     for (;;) {
       if (waker->take()) serve();
       if (!rebalances.empty()) {
@@ -555,16 +563,11 @@ struct Consumer {
         co_await push_pending();
         continue;
       }
-      auto now = std::chrono::steady_clock::now();
-      if (now >= next_lag) {
-        update_lag();
-        next_lag = now + std::chrono::seconds(1);
-      }
+      refresh_lag();
       // The timeout keeps serving callbacks (stats, errors) and the lag gauges when nothing arrives.
-      if (!co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(500))) waker_timeout_serve();
+      if (!co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(500))) serve();
     }
   }
-  void waker_timeout_serve() { serve(); }
 
   void committed_positions(const core::Checkpoint& checkpoint) {
     bool any = false;
@@ -589,7 +592,9 @@ KafkaSource::~KafkaSource() = default;
 
 PositionsLog& KafkaSource::positions(core::SourceContext& ctx) {
   if (!positions_) {
-    PositionsLogSettings s{options_.brokers, options_.positions_topic, options_.group_id, ctx.instance(), ctx.pipeline(), {}};
+    // Two pipelines of one daemon may read in the same group: each publishes as its own member.
+    PositionsLogSettings s{options_.brokers, options_.positions_topic, options_.group_id, ctx.instance() + "/" + ctx.pipeline(),
+                           ctx.pipeline(), {}};
     for (const auto& [k, v] : options_.librdkafka)
       if (sluice::kafka::is_connection_setting(k)) s.client[k] = v;
     positions_ = std::make_unique<PositionsLog>(std::move(s), ctx.executor(), ctx.blocking_executor(), ctx.log());

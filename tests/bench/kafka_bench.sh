@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The kafka source and sink against kcat, on one Kafka mock cluster (librdkafka's, a real wire-protocol broker in a
+# process of its own: build-bench/tests/sluice_kafka_mock) and the same topic for every reader. Prints a markdown table.
+# Usage: bash tests/bench/kafka_bench.sh [messages]   (default 1000000; results go into docs/benchmarks.md by hand)
+#
+# - Reading: N messages of 200 bytes (JSON with padding, lz4-compressed by the producer) on 24 partitions.
+#   kcat -C -e -o beginning -q > /dev/null (GNU time around it) against sluiced kafka → blackhole and kafka → file
+#   (JSONL, fsync per commit), each in a group of its own. sluiced runs `sluiced run` (the source never ends) until
+#   /metrics shows all N records committed, polled every 20 ms. Its rate is counted from the moment its partitions
+#   are assigned (the `kafka: assigned` log line): the ~3 s the group coordinator takes to form a new group is a
+#   one-time cost kcat's group-less assign does not have; the wall time from start is shown beside it.
+# - Writing: the same N generated records (~150 bytes) by kcat -P from a file (lz4, idempotent, acks=all) and by
+#   sluiced generate → kafka (lz4, idempotent, acks=all, key from the record), each into a topic of 48 partitions.
+# Each measurement is repeated 3 times, interleaved, and the median (by rate) reported; never two at once.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-1000000}
+REPS=3
+bash scripts/setup.sh >/dev/null
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_CRASH_POINTS=OFF -DSLUICE_BENCH=ON \
+  -DBoost_NO_WARN_NEW_VERSIONS=ON >/dev/null
+cmake --build build-bench -j"$(nproc)" --target sluiced sluice_kafka_mock >/dev/null
+BIN=${SLUICED:-$PWD/build-bench/daemon/sluiced}
+MOCK=$PWD/build-bench/tests/sluice_kafka_mock
+command -v kcat >/dev/null || { echo "kcat is not installed: scripts/setup.sh installs it" >&2; exit 1; }
+
+W=$(mktemp -d /tmp/sluice-kafka-bench.XXXXXX)
+MOCK_PID=
+cleanup() {
+  [[ -n $MOCK_PID ]] && kill "$MOCK_PID" 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+# The cluster lives as long as its stdin stays open.
+mkfifo "$W/mock.in"
+TOPICS=(--topic bench:24)
+for ((i = 1; i <= REPS; i++)); do TOPICS+=(--topic "kcatp-$i:48" --topic "sluicep-$i:48"); done
+"$MOCK" --brokers 3 "${TOPICS[@]}" --produce "bench:$N:200" <"$W/mock.in" >"$W/mock.out" 2>"$W/mock.err" &
+MOCK_PID=$!
+exec 3>"$W/mock.in"
+for ((i = 0; i < 600 && ! -s $W/mock.out; i++)); do sleep 0.1; done
+B=$(head -n1 "$W/mock.out")
+[[ -n $B ]] || { echo "the mock cluster did not start:" >&2; cat "$W/mock.err" >&2; exit 1; }
+echo "sluice kafka benchmark: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $N messages, mock cluster at $B" >&2
+
+median() { sort -g -k1,1 | sed -n "$(((REPS + 1) / 2))p"; }
+
+cat >"$W/run_sluiced.py" <<'PY'
+# Runs `sluiced run --config CONFIG` until sluice_records_out_total{pipeline="p"} reaches N. Prints
+# "rate_wall_s total_wall_s cpu_s vmhwm_kb" where rate_wall_s runs from the `kafka: assigned` log line (or from
+# the start, for sources without a group) to the last commit.
+import atexit, http.client, os, re, signal, subprocess, sys, time
+bin_, config, state, n, log, from_assign = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6] == "1"
+
+def fail(why):
+    sys.stderr.write(why + "\n")
+    with open(log) as f: sys.stderr.write(f.read()[-4000:])
+    sys.exit(1)
+
+def metric(body, name):
+    prefix = name + '{pipeline="p"} '
+    for line in body.splitlines():
+        if line.startswith(prefix): return float(line[len(prefix):])
+    return 0.0
+
+start = time.monotonic()
+proc = subprocess.Popen([bin_, "run", "--config", config], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+atexit.register(lambda: proc.poll() is None and proc.kill())
+addr = os.path.join(state, "http.address")
+while not (os.path.exists(addr) and os.path.getsize(addr) > 0):
+    if proc.poll() is not None: fail("sluiced exited with %d before listening" % proc.returncode)
+    time.sleep(0.01)
+assigned = start
+if from_assign:
+    while "kafka: assigned" not in open(log).read():
+        if proc.poll() is not None: fail("sluiced exited before its partitions were assigned")
+        if time.monotonic() - start > 60: fail("no assignment after 60 s")
+        time.sleep(0.005)
+    assigned = time.monotonic()
+host, port = open(addr).read().strip().rsplit(":", 1)
+conn = http.client.HTTPConnection(host, int(port), timeout=10)
+while True:
+    conn.request("GET", "/metrics")
+    body = conn.getresponse().read().decode()
+    if metric(body, "sluice_records_out_total") >= n: break
+    if proc.poll() is not None: fail("sluiced exited before committing %d records" % n)
+    if time.monotonic() - start > 600: fail("not %d records after 600 s" % n)
+    time.sleep(0.02)
+end = time.monotonic()
+with open("/proc/%d/stat" % proc.pid) as f: fields = f.read().rsplit(")", 1)[1].split()
+cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+with open("/proc/%d/status" % proc.pid) as f: hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+proc.send_signal(signal.SIGTERM)
+if proc.wait(timeout=60) != 0: fail("sluiced did not stop cleanly")
+if metric(body, "sluice_records_out_total") != n: fail("committed %d records, not %d" % (metric(body, "sluice_records_out_total"), n))
+print("%.3f %.3f %.2f %d" % (end - assigned, end - start, cpu, hwm))
+PY
+
+daemon() { # DIR PIPELINE-YAML
+  rm -rf "$1"; mkdir -p "$1/pipelines"
+  printf 'state_dir: %s/state\npipelines_dir: %s/pipelines\nlog: { level: info }\nhttp: { listen: 127.0.0.1:0 }\n' "$1" "$1" >"$1/sluice.yaml"
+  printf '%s\n' "$2" >"$1/pipelines/p.yaml"
+}
+gnu_time() { # command...: prints "wall wall cpu maxrss" like run_sluiced.py
+  /usr/bin/time -f '%e %e %U %S %M' "$@" 2>&1 >/dev/null | tail -n1 | awk '{ printf "%s %s %.2f %s\n", $1, $2, $3 + $4, $5 }'
+}
+
+# --- reading -------------------------------------------------------------------------------------------------
+kcat_read() { gnu_time kcat -C -b "$B" -t bench -e -o beginning -q; }
+sluice_read() { # KIND(hole|file) REP
+  local d=$W/read-$1-$2 sink
+  if [[ $1 == file ]]; then sink="{ type: file, path: $d/out, format: jsonl, roll: { max_bytes: 1GiB }, batch: { max_records: 20000, max_bytes: 8MiB } }"
+  else sink="{ type: blackhole, batch: { max_records: 20000, max_bytes: 8MiB } }"; fi
+  daemon "$d" "source: { type: kafka, brokers: \"$B\", topics: [bench], group_id: bench-$1-$2 }
+queue: { max_records: 100000, max_bytes: 64MiB }
+sink: $sink"
+  python3 "$W/run_sluiced.py" "$BIN" "$d/sluice.yaml" "$d/state" "$N" "$d/sluiced.log" 1 || exit 1
+  if [[ $1 == file ]]; then
+    local lines; lines=$(cat "$d"/out/*.jsonl | wc -l)
+    [[ $lines == "$N" ]] || { echo "kafka → file wrote $lines lines, not $N" >&2; exit 1; }
+  fi
+  rm -rf "$d"
+}
+KCAT_R=() HOLE=() FILE=()
+for ((i = 1; i <= REPS; i++)); do
+  KCAT_R+=("$(kcat_read)"); echo "  kcat -C: ${KCAT_R[-1]}" >&2
+  HOLE+=("$(sluice_read hole "$i")"); echo "  kafka → blackhole: ${HOLE[-1]}" >&2
+  FILE+=("$(sluice_read file "$i")"); echo "  kafka → file: ${FILE[-1]}" >&2
+done
+
+# --- writing -------------------------------------------------------------------------------------------------
+daemon "$W/mk" "source: { type: generate, count: $N, seed: 1 }
+sink: { type: file, path: $W/gen, format: jsonl, fsync: false, roll: { max_bytes: 16GiB } }"
+"$BIN" run --config "$W/mk/sluice.yaml" --once 2>/dev/null
+IN=$(ls "$W"/gen/*.jsonl)
+GEN_BYTES=$(stat -c %s "$IN")
+cat "$IN" >/dev/null
+kcat_write() { # REP
+  gnu_time kcat -P -b "$B" -t "kcatp-$1" -z lz4 -X enable.idempotence=true -X acks=all -X linger.ms=5 "$IN"
+}
+sluice_write() { # REP
+  local d=$W/write-$1
+  daemon "$d" "source: { type: generate, count: $N, seed: 1 }
+queue: { max_records: 100000, max_bytes: 64MiB }
+sink: { type: kafka, brokers: \"$B\", topic: sluicep-$1, key_field: key, batch: { max_records: 50000, max_bytes: 16MiB } }"
+  local t0 t1; t0=$(date +%s.%N)
+  /usr/bin/time -f '%e %U %S %M' -o "$d/time" "$BIN" run --config "$d/sluice.yaml" --once 2>"$d/sluiced.log" || { cat "$d/sluiced.log" >&2; exit 1; }
+  grep -q "$N committed" "$d/sluiced.log" || { echo "generate → kafka did not commit $N records" >&2; tail "$d/sluiced.log" >&2; exit 1; }
+  awk '{ printf "%s %s %.2f %s\n", $1, $1, $2 + $3, $4 }' "$d/time"
+  rm -rf "$d"
+}
+KCAT_W=() GENK=()
+for ((i = 1; i <= REPS; i++)); do
+  KCAT_W+=("$(kcat_write "$i")"); echo "  kcat -P: ${KCAT_W[-1]}" >&2
+  GENK+=("$(sluice_write "$i")"); echo "  generate → kafka: ${GENK[-1]}" >&2
+done
+
+pick() { printf '%s\n' "$@" | median; }
+row() { # name "rate_wall total_wall cpu rss" bytes_per_msg goal baseline
+  read -r w t c m <<<"$2"
+  awk -v name="$1" -v n="$N" -v w="$w" -v t="$t" -v c="$c" -v m="$m" -v b="$3" -v g="$4" -v base="$5" 'BEGIN {
+    printf "| %s | %.0fk msg/s | %.0f MB/s | %.1f s | %.2f | %.1f MiB | %s | %s |\n", name, n / w / 1e3, n * b / w / 1e6, t, c / (n / 1e6), m / 1024, g, base }'
+}
+ratio() { read -r a _ <<<"$1"; read -r b _ <<<"$2"; awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }'; }
+KR=$(pick "${KCAT_R[@]}") H=$(pick "${HOLE[@]}") F=$(pick "${FILE[@]}") KW=$(pick "${KCAT_W[@]}") G=$(pick "${GENK[@]}")
+GB=$(awk -v b="$GEN_BYTES" -v n="$N" 'BEGIN { printf "%.0f", b / n }')
+echo
+echo "| scenario | messages/s | MB/s | wall from start | CPU s per M msgs | peak RSS | goal | ratio to kcat (same run) |"
+echo "|---|---|---|---|---|---|---|---|"
+row "kcat -C -e -o beginning -q > /dev/null" "$KR" 200 "baseline" ""
+row "kafka → blackhole" "$H" 200 "≥ 0.9 × kcat -C" "$(ratio "$KR" "$H")"
+row "kafka → file (JSONL, fsync per commit)" "$F" 200 "≥ 0.7 × kcat -C" "$(ratio "$KR" "$F")"
+row "kcat -P from a file (lz4, idempotent, acks=all)" "$KW" "$GB" "baseline" ""
+row "generate → kafka (lz4, idempotent, acks=all)" "$G" "$GB" "≥ 0.9 × kcat -P" "$(ratio "$KW" "$G")"
+echo
+echo "$N messages; reading: 200-byte JSON values on 24 partitions (3 mock brokers), lz4-compressed by the producer;" \
+  "writing: $GB-byte generated records into 48 partitions; median of $REPS runs; sluice's readers are counted from" \
+  "their group assignment to the last commit (wall from start beside it), kcat's from its start; CPU and peak RSS" \
+  "are the client's alone (the mock brokers run in their own process)."
