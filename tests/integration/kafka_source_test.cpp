@@ -226,3 +226,42 @@ TEST_CASE("kafka source and sink: librdkafka settings that would break the guara
     CHECK(r.output.find(dir / "p.yaml:") != std::string::npos);
   }
 }
+
+TEST_CASE("kafka source: a commit a crash left pending stands if its positions were published, else it is undone; another instance "
+          "resumes exactly where the committed data ends",
+          "[kafka][kafka_source]") {
+  struct Case {
+    const char* crash_at;
+    const char* outcome;
+  };
+  const Case c = GENERATE(Case{"commit.after_pending:3", "were not published, so it is discarded"},
+                          Case{"commit.before_state_write:3", "were published, so it is kept"});
+  INFO("crash at " << c.crash_at);
+  KafkaCluster k;
+  k.create_topic("moving", 4);
+  const uint64_t n = 12000;
+  k.produce("moving", 0, n, [](uint64_t i) { return padded_json(i, 100); });
+  DaemonDir a, b;
+  for (DaemonDir* d : {&a, &b})
+    d->pipeline("moving", kafka_source(k, "[moving]", "g-moving", "  rate_limit: { rate: 3000 }\n") + "sink: { type: file, path: " +
+                              (*d / "out") + ", format: jsonl, batch: { max_records: 1000, max_wait: 50ms } }\n");
+  // A dies in its third commit, at the crash point; B then takes every partition over.
+  a.start({std::string("SLUICE_CRASH_AT=") + c.crash_at});
+  REQUIRE(wait_until([&] { return !a.running(); }, 60s));
+  INFO("a's log:\n" << a.log());
+  REQUIRE(count_occurrences(a.log(), "kafka: assigned") == 1);
+  b.start();
+  b.wait_log("kafka: assigned 4 partition(s)", 1, 60s);
+  // A comes back: it settles the pending commit before anything else, then shares the partitions with B.
+  a.start();
+  a.wait_log(c.outcome);
+  bool all = wait_until([&] { return all_part_lines(a / "out") + all_part_lines(b / "out") >= n; }, 120s, 100ms);
+  INFO("b's log:\n" << b.log());
+  REQUIRE(all);
+  a.stop();
+  b.stop();
+  auto lines = finished_part_lines(a / "out");
+  auto from_b = finished_part_lines(b / "out");
+  lines.insert(lines.end(), from_b.begin(), from_b.end());
+  require_ids_exactly_once(lines, "id", n);
+}
