@@ -46,6 +46,13 @@ Handle make_client(rd_kafka_type_t type, Conf conf) {
   return Handle(rk);
 }
 
+std::string take_error(rd_kafka_error_t* error) {
+  if (!error) return {};
+  std::string what = rd_kafka_error_string(error);
+  rd_kafka_error_destroy(error);
+  return what;
+}
+
 void log_line(spdlog::logger& log, int level, const char* facility, const char* line) {
   // syslog levels: 0-3 errors, 4 warnings, the rest is detail.
   if (level <= 3) log.error("librdkafka {}: {}", facility, line);

@@ -66,6 +66,9 @@ bool is_connection_setting(const std::string& key);
 Conf make_conf(const Settings& ours, const Settings& user);
 Handle make_client(rd_kafka_type_t type, Conf conf);
 
+// The text of an rd_kafka_error_t, which it destroys; empty for none (the newer API's way of saying success).
+std::string take_error(rd_kafka_error_t* error);
+
 // A librdkafka log line (from its log callback) on the connector's logger, at the matching level.
 void log_line(spdlog::logger& log, int level, const char* facility, const char* line);
 

@@ -300,11 +300,7 @@ struct Producer {
       // Fences any older producer with this transactional.id and aborts its open transaction, before the
       // read-back below looks at what landed.
       std::string err = co_await core::run_blocking(ctx.blocking_executor(), [client] {
-        rd_kafka_error_t* e = rd_kafka_init_transactions(client, 60000);
-        if (!e) return std::string();
-        std::string what = rd_kafka_error_string(e);
-        rd_kafka_error_destroy(e);
-        return what;
+        return sluice::kafka::take_error(rd_kafka_init_transactions(client, 60000));
       });
       if (!err.empty()) throw KafkaError("kafka sink: init_transactions failed: " + err);
     }
@@ -401,11 +397,8 @@ struct Producer {
   awaitable<void> write(core::Batch& batch, state::WriteBatch& txn) {
     if (!fatal.empty()) throw KafkaError(fatal);
     if (options.transactional) {
-      if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk.get())) {
-        std::string what = rd_kafka_error_string(e);
-        rd_kafka_error_destroy(e);
+      if (std::string what = sluice::kafka::take_error(rd_kafka_begin_transaction(rk.get())); !what.empty())
         throw KafkaError("kafka sink: begin_transaction failed: " + what);
-      }
     }
     // Each record's header names the position its group ends at (where the source resumes after it): found
     // from the back of the batch.
@@ -486,21 +479,17 @@ struct Producer {
       queue_depth->Set(double(outstanding));
     }
     if (first_error) {
-      if (options.transactional) abort_transaction();
+      if (options.transactional) co_await abort_transaction();
       throw KafkaError("kafka sink: delivery failed (the batch is retried from the last commit): " + first_error_text);
     }
     if (options.transactional) {
       rd_kafka_t* client = rk.get();
       std::string err = co_await core::run_blocking(ctx.blocking_executor(), [client] {
         // Every message is acknowledged already, so the flush inside has nothing to serve off the loop thread.
-        rd_kafka_error_t* e = rd_kafka_commit_transaction(client, 60000);
-        if (!e) return std::string();
-        std::string what = rd_kafka_error_string(e);
-        rd_kafka_error_destroy(e);
-        return what;
+        return sluice::kafka::take_error(rd_kafka_commit_transaction(client, 60000));
       });
       if (!err.empty()) {
-        abort_transaction();
+        co_await abort_transaction();
         throw KafkaError("kafka sink: commit_transaction failed: " + err);
       }
     }
@@ -512,11 +501,13 @@ struct Producer {
     else txn.remove(state::Family::sink, state::scoped_key(ctx.scope(), "landed"));
   }
 
-  void abort_transaction() {
-    if (rd_kafka_error_t* e = rd_kafka_abort_transaction(rk.get(), 30000)) {
-      log.warn("kafka sink: abort_transaction failed: {}", rd_kafka_error_string(e));
-      rd_kafka_error_destroy(e);
-    }
+  // Blocks until the brokers answer: off the loop thread, which other pipelines share.
+  awaitable<void> abort_transaction() {
+    rd_kafka_t* client = rk.get();
+    std::string err = co_await core::run_blocking(ctx.blocking_executor(), [client] {
+      return sluice::kafka::take_error(rd_kafka_abort_transaction(client, 30000));
+    });
+    if (!err.empty()) log.warn("kafka sink: abort_transaction failed: {}", err);
   }
 };
 

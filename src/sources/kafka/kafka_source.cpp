@@ -192,8 +192,8 @@ struct Consumer {
       // Leaving: what was pushed is the pipeline's to commit or lose; another instance resumes from the durable
       // positions either way.
       if (std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE") {
-        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
-        else rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) sluice::kafka::take_error(rd_kafka_incremental_assign(rk, parts));
+        else sluice::kafka::take_error(rd_kafka_incremental_unassign(rk, parts));
       } else {
         rd_kafka_assign(rk, err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? parts : nullptr);
       }
@@ -475,11 +475,8 @@ struct Consumer {
     }
     last_ = nullptr;
     if (cooperative) {
-      if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk.get(), &parts)) {
-        std::string what = rd_kafka_error_string(e);
-        rd_kafka_error_destroy(e);
+      if (std::string what = sluice::kafka::take_error(rd_kafka_incremental_assign(rk.get(), &parts)); !what.empty())
         throw KafkaError("incremental assign failed: " + what);
-      }
     } else if (auto e = rd_kafka_assign(rk.get(), &parts)) {
       throw KafkaError("assign failed", e);
     }
@@ -517,11 +514,8 @@ struct Consumer {
     }
     last_ = nullptr;
     if (cooperative) {
-      if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk.get(), &parts)) {
-        std::string what = rd_kafka_error_string(e);
-        rd_kafka_error_destroy(e);
+      if (std::string what = sluice::kafka::take_error(rd_kafka_incremental_unassign(rk.get(), &parts)); !what.empty())
         throw KafkaError("incremental unassign failed: " + what);
-      }
     } else {
       rd_kafka_assign(rk.get(), nullptr);
     }
