@@ -9,6 +9,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <atomic>
 #include <system_error>
 
 namespace sluice::kafka {
@@ -70,6 +71,8 @@ struct QueueWaker::State {
   asio::posix::stream_descriptor reader;
   core::Notifier* notifier;
   bool ready = true;  // serve once at start: events may predate the pipe
+  // Set by librdkafka's thread when it wrote to the pipe, cleared by take(): one byte per round of serving.
+  std::atomic<bool> signalled{false};
   State(asio::any_io_executor ex, rd_kafka_queue_t* q, core::Notifier& n) : queue(q), reader(ex), notifier(&n) {}
 };
 
@@ -86,6 +89,15 @@ asio::awaitable<void> watch(std::shared_ptr<QueueWaker::State> s) {
     s->notifier->notify_all();
   }
 }
+
+// Called on librdkafka's threads whenever an element lands in the empty queue. librdkafka 2.0.2's own fd event
+// (rd_kafka_queue_io_event_enable) is written once per poll of rd_kafka_poll and friends, which
+// rd_kafka_consume_batch_queue does not count: after the first batch, wake-ups stopped, and the source fell
+// back on its timeouts. This one is re-armed by take().
+void on_queue_event(rd_kafka_t*, void* opaque) {
+  auto* s = static_cast<QueueWaker::State*>(opaque);
+  if (!s->signalled.exchange(true)) (void)!::write(s->write_fd, "1", 1);
+}
 }  // namespace
 
 QueueWaker::QueueWaker(asio::any_io_executor ex, rd_kafka_queue_t* queue, core::Notifier& notifier)
@@ -94,13 +106,13 @@ QueueWaker::QueueWaker(asio::any_io_executor ex, rd_kafka_queue_t* queue, core::
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe for the Kafka queue");
   state_->reader.assign(fds[0]);
   state_->write_fd = fds[1];
-  rd_kafka_queue_io_event_enable(queue, fds[1], "1", 1);
+  rd_kafka_queue_cb_event_enable(queue, &on_queue_event, state_.get());
   asio::co_spawn(ex, watch(state_), asio::detached);
 }
 
 QueueWaker::~QueueWaker() {
-  // librdkafka must stop writing before the pipe closes.
-  rd_kafka_queue_io_event_enable(state_->queue, -1, nullptr, 0);
+  // librdkafka calls the event under the queue's lock: once this returns, nothing writes to the pipe.
+  rd_kafka_queue_cb_event_enable(state_->queue, nullptr, nullptr);
   ::close(state_->write_fd);
   state_->notifier = nullptr;
   boost::system::error_code ignored;
@@ -110,6 +122,8 @@ QueueWaker::~QueueWaker() {
 bool QueueWaker::take() {
   bool r = state_->ready;
   state_->ready = false;
+  // Re-armed before the caller drains the queue: an element that lands after the drain wakes us again.
+  if (r) state_->signalled.store(false);
   return r;
 }
 

@@ -10,7 +10,7 @@
 #   are assigned (the `kafka: assigned` log line): the ~3 s the group coordinator takes to form a new group is a
 #   one-time cost kcat's group-less assign does not have; the wall time from start is shown beside it.
 # - Writing: the same N generated records (~150 bytes) by kcat -P from a file (lz4, idempotent, acks=all) and by
-#   sluiced generate → kafka (lz4, idempotent, acks=all, key from the record), each into a topic of 48 partitions.
+#   sluiced generate → kafka (lz4, idempotent, acks=all, keyless like kcat's), each into a topic of 48 partitions.
 # Each measurement is repeated 3 times, interleaved, and the median (by rate) reported; never two at once.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,7 +39,7 @@ for ((i = 1; i <= REPS; i++)); do TOPICS+=(--topic "kcatp-$i:48" --topic "sluice
 "$MOCK" --brokers 3 "${TOPICS[@]}" --produce "bench:$N:200" <"$W/mock.in" >"$W/mock.out" 2>"$W/mock.err" &
 MOCK_PID=$!
 exec 3>"$W/mock.in"
-for ((i = 0; i < 600 && ! -s $W/mock.out; i++)); do sleep 0.1; done
+for ((i = 0; i < 600; i++)); do [[ -s $W/mock.out ]] && break; sleep 0.1; done
 B=$(head -n1 "$W/mock.out")
 [[ -n $B ]] || { echo "the mock cluster did not start:" >&2; cat "$W/mock.err" >&2; exit 1; }
 echo "sluice kafka benchmark: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $N messages, mock cluster at $B" >&2
@@ -137,13 +137,14 @@ IN=$(ls "$W"/gen/*.jsonl)
 GEN_BYTES=$(stat -c %s "$IN")
 cat "$IN" >/dev/null
 kcat_write() { # REP
-  gnu_time kcat -P -b "$B" -t "kcatp-$1" -z lz4 -X enable.idempotence=true -X acks=all -X linger.ms=5 "$IN"
+  # One message per line from stdin (a file argument would be sent as one message).
+  gnu_time kcat -P -b "$B" -t "kcatp-$1" -z lz4 -X enable.idempotence=true -X acks=all -X linger.ms=5 <"$IN"
 }
 sluice_write() { # REP
   local d=$W/write-$1
   daemon "$d" "source: { type: generate, count: $N, seed: 1 }
 queue: { max_records: 100000, max_bytes: 64MiB }
-sink: { type: kafka, brokers: \"$B\", topic: sluicep-$1, key_field: key, batch: { max_records: 50000, max_bytes: 16MiB } }"
+sink: { type: kafka, brokers: \"$B\", topic: sluicep-$1, batch: { max_records: 50000, max_bytes: 16MiB } }"
   local t0 t1; t0=$(date +%s.%N)
   /usr/bin/time -f '%e %U %S %M' -o "$d/time" "$BIN" run --config "$d/sluice.yaml" --once 2>"$d/sluiced.log" || { cat "$d/sluiced.log" >&2; exit 1; }
   grep -q "$N committed" "$d/sluiced.log" || { echo "generate → kafka did not commit $N records" >&2; tail "$d/sluiced.log" >&2; exit 1; }

@@ -190,6 +190,10 @@ struct Producer {
   std::map<std::string, int32_t> partition_counts;
   std::map<OutPartition, int64_t> next_offsets;  // per output partition: after the last acknowledged message
   std::set<std::string> tracked;                 // topics whose partitions' offsets are in the state store
+  std::string current_topic;                     // the last record's topic, tracked, with its handle and partitions
+  rd_kafka_topic_t* current_rkt = nullptr;
+  int32_t current_count = 0;
+  std::vector<const std::string*> group_end;     // per record of the batch being written
   ReplayGuard guard;
   uint64_t outstanding = 0;
   rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -242,11 +246,14 @@ struct Producer {
       }
       return;
     }
-    self->produced->Increment();
-    self->produced_bytes->Increment(double(m->len + m->key_len));
-    auto& next = self->next_offsets[OutPartition{rd_kafka_topic_name(m->rkt), m->partition}];
+    ++self->acknowledged;
+    self->acknowledged_bytes += m->len + m->key_len;
+    // By topic handle, not name: one delivery report per message, and no string made for each.
+    auto& next = self->acknowledged_offsets[{m->rkt, m->partition}];
     next = std::max(next, m->offset + 1);
   }
+  uint64_t acknowledged = 0, acknowledged_bytes = 0;
+  std::map<std::pair<const rd_kafka_topic_t*, int32_t>, int64_t> acknowledged_offsets;  // in the batch being written
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     auto* self = static_cast<Producer*>(opaque);
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -403,7 +410,8 @@ struct Producer {
     // Each record's header names the position its group ends at (where the source resumes after it): found
     // from the back of the batch.
     const auto& records = batch.records;
-    std::vector<const std::string*> group_end(records.size());
+    // A member, reused: freeing a vector this big each batch made glibc consolidate its free lists every time.
+    group_end.assign(records.size(), nullptr);
     std::map<uint32_t, const std::string*> open_group;
     static const std::string none;
     for (size_t i = records.size(); i-- > 0;) {
@@ -441,15 +449,23 @@ struct Producer {
         continue;
       }
       std::string sequence_text = std::to_string(*sequence);
-      co_await track(topic_name);
-      int32_t count = co_await partitions_of(topic_name);
-      rd_kafka_topic_t* rkt = handle_of(topic_name);
+      if (topic_name != current_topic) {  // most records go where the one before went: no coroutine per record
+        co_await track(topic_name);
+        current_count = co_await partitions_of(topic_name);
+        current_rkt = handle_of(topic_name);
+        current_topic = topic_name;
+      }
+      const int32_t count = current_count;
+      rd_kafka_topic_t* rkt = current_rkt;
       // Keyless records too go where their content says, so that a replayed record lands where it did before.
       int32_t partition = has_key ? rd_kafka_msg_partitioner_murmur2(rkt, key.data(), key.size(), count, nullptr, nullptr)
                                   : int32_t(XXH3_64bits(r.value.data(), r.value.size()) % uint64_t(count));
       for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+            // No copy of the value: the batch outlives every message of it (write() waits for all of them,
+            // and a failed batch is purged with the producer before the engine lets the batch go).
+            RD_KAFKA_V_MSGFLAGS(0),
             RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
             RD_KAFKA_V_KEY(has_key ? key.data() : nullptr, has_key ? key.size() : 0),
             RD_KAFKA_V_HEADER(kPipelineHeader, ctx.pipeline().data(), ssize_t(ctx.pipeline().size())),
@@ -493,6 +509,14 @@ struct Producer {
         throw KafkaError("kafka sink: commit_transaction failed: " + err);
       }
     }
+    produced->Increment(double(acknowledged));
+    produced_bytes->Increment(double(acknowledged_bytes));
+    acknowledged = acknowledged_bytes = 0;
+    for (const auto& [where, next] : acknowledged_offsets) {
+      auto& offset = next_offsets[OutPartition{rd_kafka_topic_name(where.first), where.second}];
+      offset = std::max(offset, next);
+    }
+    acknowledged_offsets.clear();
     for (const auto& [tp, next] : next_offsets)
       txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(tp.topic, tp.partition)), std::to_string(next));
     for (const auto& [partition, count] : guard.commit_batch())

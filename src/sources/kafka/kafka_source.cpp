@@ -233,6 +233,12 @@ struct Consumer {
                                  {"auto.offset.reset", options.start == StartAt::earliest ? "earliest" : "latest"},
                                  {"client.id", "sluice-" + ctx.pipeline()},
                                  {"statistics.interval.ms", "5000"},
+                                 // With every partition forwarded to one consumer queue, librdkafka 2.0.2 compares
+                                 // that whole queue's length with this per-partition threshold and stops fetching
+                                 // for a second when it is passed: at its default (100000) a catch-up read ran in
+                                 // one-second bursts at half kcat's rate. The byte cap (queued.max.messages.kbytes,
+                                 // 64 MiB) stays the bound on prefetched memory.
+                                 {"queued.min.messages", "1000000"},
                                  {"log.queue", "false"}};
     auto conf = sluice::kafka::make_conf(ours, options.librdkafka);
     rd_kafka_conf_set_opaque(conf.get(), this);
@@ -288,8 +294,8 @@ struct Consumer {
     PartitionState& p = *it;
     std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
     std::string_view key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
-    fetched->Increment();
-    fetched_bytes->Increment(double(value.size() + key.size()));
+    ++fetched_count_;
+    fetched_bytes_count_ += value.size() + key.size();
     core::Record& r = pending.emplace_back();
     r.partition = p.id;
     r.position = std::to_string(m->offset + 1);
@@ -373,8 +379,15 @@ struct Consumer {
       }
       taken += size_t(n);
     }
+    // The queue's io event fires only when it turns non-empty: what is left behind must be taken without one.
+    backlog_ = taken >= options.max_poll_records;
+    fetched->Increment(double(fetched_count_));
+    fetched_bytes->Increment(double(fetched_bytes_count_));
+    fetched_count_ = fetched_bytes_count_ = 0;
     if (!fatal.empty()) throw KafkaError(fatal);
   }
+  bool backlog_ = false;
+  uint64_t fetched_count_ = 0, fetched_bytes_count_ = 0;  // counted per message, published per serve()
 
   // ---- pushing with the protocol kept alive ---------------------------------------------------------------
 
@@ -546,7 +559,7 @@ struct Consumer {
   awaitable<void> run() {
     start();
     for (;;) {
-      if (waker->take()) serve();
+      if (waker->take() || backlog_) serve();
       if (!rebalances.empty()) {
         Rebalance r = std::move(rebalances.front());
         rebalances.pop_front();
