@@ -27,6 +27,19 @@ bool is_connection_setting(const std::string& key) {
   return false;
 }
 
+void refuse_reserved(const Settings& user, const std::vector<ReservedKey>& reserved, const config::Value& node, config::Context& ctx) {
+  const ReservedKey* r = find_reserved(user, reserved);
+  if (!r) return;
+  // Point at the key itself: the map may be long.
+  config::Mark where = node.mark;
+  if (const config::Value* map = node.find("librdkafka")) {
+    where = map->mark;
+    for (const auto& entry : map->entries)
+      if (entry.key == r->key) where = entry.key_mark;
+  }
+  ctx.error(where, std::string("librdkafka setting '") + r->key + "' is not allowed: " + r->reason);
+}
+
 Conf make_conf(const Settings& ours, const Settings& user) {
   Conf conf(rd_kafka_conf_new());
   char err[512];

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "config/error.hpp"
+#include "config/value.hpp"
 #include "core/notifier.hpp"
 
 namespace spdlog {
@@ -56,6 +58,8 @@ struct ReservedKey {
 };
 // The first reserved key the user's map sets, if any (for the config validator's error).
 const ReservedKey* find_reserved(const Settings& user, const std::vector<ReservedKey>& reserved);
+// The config validator's check of a connector's `librdkafka:` map (`node` is the connector's block).
+void refuse_reserved(const Settings& user, const std::vector<ReservedKey>& reserved, const config::Value& node, config::Context& ctx);
 
 // Settings about reaching and authenticating to the brokers (security.protocol, sasl.*, ssl.*, ...): the ones a
 // connector's helper clients (positions, read-back) copy from the user's map.

@@ -46,7 +46,7 @@ void kcat_produce(const KafkaCluster& k, const std::string& topic, int32_t parti
 
 }  // namespace
 
-TEST_CASE("kafka source: raw values pass through byte for byte; metadata wraps them with topic, partition, offset, key, headers, timestamp",
+TEST_CASE("kafka source: raw values pass through byte for byte, and metadata wraps them with topic, partition, offset, key, headers, timestamp",
           "[kafka][kafka_source]") {
   REQUIRE(on_path("kcat"));
   KafkaCluster k;
@@ -91,8 +91,8 @@ TEST_CASE("kafka source: raw values pass through byte for byte; metadata wraps t
   CHECK(wrapped_values == values);
 }
 
-TEST_CASE("kafka source: with format json a message that is not a JSON object is dead-lettered with topic, partition, offset and reason; "
-          "the partition keeps flowing",
+TEST_CASE("kafka source: with format json a message that is not a JSON object is dead-lettered with topic, partition, offset and reason, "
+          "and the partition keeps flowing",
           "[kafka][kafka_source]") {
   REQUIRE(on_path("kcat"));
   KafkaCluster k;
@@ -227,8 +227,8 @@ TEST_CASE("kafka source and sink: librdkafka settings that would break the guara
   }
 }
 
-TEST_CASE("kafka source: a commit a crash left pending stands if its positions were published, else it is undone; another instance "
-          "resumes exactly where the committed data ends",
+TEST_CASE("kafka source: a commit a crash left pending stands if its positions were published, else it is undone, and another "
+          "instance resumes exactly where the committed data ends",
           "[kafka][kafka_source]") {
   struct Case {
     const char* crash_at;

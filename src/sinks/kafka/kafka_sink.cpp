@@ -16,6 +16,7 @@
 #include "core/task.hpp"
 #include "kafka/client.hpp"
 #include "kafka/statistics.hpp"
+#include "metrics/owned_series.hpp"
 #include "sinks/kafka/replay_guard.hpp"
 #include "state/state_store.hpp"
 
@@ -169,8 +170,7 @@ const config::Schema<KafkaSinkOptions>& KafkaSinkOptions::schema() {
           const config::Value* v = node.find(key);
           return v ? v->mark : node.mark;
         };
-        if (const auto* r = sluice::kafka::find_reserved(o.librdkafka, reserved_keys()))
-          ctx.error(mark_of("librdkafka"), std::string("librdkafka setting '") + r->key + "' is not allowed: " + r->reason);
+        sluice::kafka::refuse_reserved(o.librdkafka, reserved_keys(), node, ctx);
         static const std::set<std::string> codecs{"none", "gzip", "snappy", "lz4", "zstd"};
         if (!codecs.count(o.compression))
           ctx.error(mark_of("compression"), "invalid compression '" + o.compression + "': expected one of none, gzip, snappy, lz4, zstd");
@@ -204,25 +204,16 @@ struct Producer {
   prometheus::Counter* skipped = nullptr;
   prometheus::Counter* delivery_errors = nullptr;
   prometheus::Gauge* queue_depth = nullptr;
-  std::vector<std::function<void()>> removers;
+  metrics::OwnedSeries series;
   std::unique_ptr<sluice::kafka::ClientStatistics> statistics;
 
-  Producer(const KafkaSinkOptions& o, core::SinkContext& c) : options(o), ctx(c), log(c.log()), wake(c.executor()) {
-    std::map<std::string, std::string> labels{{"pipeline", c.pipeline()}};
-    auto& r = c.metrics();
-    auto counter = [&](const char* name, const char* help) {
-      auto& f = prometheus::BuildCounter().Name(name).Help(help).Register(r);
-      auto& x = f.Add(labels);
-      removers.push_back([&f, &x] { f.Remove(&x); });
-      return &x;
-    };
-    produced = counter("sluice_kafka_producer_messages_total", "messages acknowledged by the brokers");
-    produced_bytes = counter("sluice_kafka_producer_bytes_total", "bytes of values and keys acknowledged by the brokers");
-    skipped = counter("sluice_kafka_producer_skipped_total", "replayed records skipped because they had landed before a crash");
-    delivery_errors = counter("sluice_kafka_producer_delivery_errors_total", "messages the producer could not deliver (the batch fails)");
-    auto& g = prometheus::BuildGauge().Name("sluice_kafka_producer_queue_messages").Help("messages waiting for acknowledgement").Register(r);
-    queue_depth = &g.Add(labels);
-    removers.push_back([&g, this] { g.Remove(queue_depth); });
+  Producer(const KafkaSinkOptions& o, core::SinkContext& c)
+      : options(o), ctx(c), log(c.log()), wake(c.executor()), series(c.metrics(), {{"pipeline", c.pipeline()}}) {
+    produced = &series.counter("sluice_kafka_producer_messages_total", "messages acknowledged by the brokers");
+    produced_bytes = &series.counter("sluice_kafka_producer_bytes_total", "bytes of values and keys acknowledged by the brokers");
+    skipped = &series.counter("sluice_kafka_producer_skipped_total", "replayed records skipped because they had landed before a crash");
+    delivery_errors = &series.counter("sluice_kafka_producer_delivery_errors_total", "messages the producer could not deliver (the batch fails)");
+    queue_depth = &series.gauge("sluice_kafka_producer_queue_messages", "messages waiting for acknowledgement");
   }
   ~Producer() {
     waker.reset();
@@ -232,7 +223,6 @@ struct Producer {
     // Whatever is still queued belongs to an uncommitted batch: the next start recognizes what landed.
     if (rk) rd_kafka_purge(rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rk.reset();
-    for (auto& remove : removers) remove();
   }
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {

@@ -16,6 +16,7 @@
 #include "formats/json_check.hpp"
 #include "kafka/client.hpp"
 #include "kafka/statistics.hpp"
+#include "metrics/owned_series.hpp"
 #include "sources/kafka/positions_log.hpp"
 
 namespace sluice::sources::kafka {
@@ -75,8 +76,7 @@ const config::Schema<KafkaSourceOptions>& KafkaSourceOptions::schema() {
           return v ? v->mark : node.mark;
         };
         if (o.topics.empty()) ctx.error(mark_of("topics"), "topics must name at least one topic or ^pattern");
-        if (const auto* r = sluice::kafka::find_reserved(o.librdkafka, reserved_keys()))
-          ctx.error(mark_of("librdkafka"), std::string("librdkafka setting '") + r->key + "' is not allowed: " + r->reason);
+        sluice::kafka::refuse_reserved(o.librdkafka, reserved_keys(), node, ctx);
       }};
   return s;
 }
@@ -135,53 +135,38 @@ struct Consumer {
   prometheus::Gauge* paused_gauge = nullptr;
   prometheus::Counter* pauses = nullptr;
   prometheus::Gauge* assigned_gauge = nullptr;
-  std::vector<std::function<void()>> removers;
-  std::map<std::string, std::string> labels;
+  metrics::OwnedSeries series;
   std::unique_ptr<sluice::kafka::ClientStatistics> statistics;
 
   Consumer(const KafkaSourceOptions& o, core::SourceContext& c, PositionsLog* p)
-      : options(o), ctx(c), positions(p), logger(&c.log()), wake(c.executor()), labels{{"pipeline", c.pipeline()}} {
+      : options(o), ctx(c), positions(p), logger(&c.log()), wake(c.executor()), series(c.metrics(), {{"pipeline", c.pipeline()}}) {
     for (const auto& [name, position] : ctx.checkpoint())
       if (int64_t off = parse_offset(position); off >= 0) committed[name] = off;
     register_series();
   }
   ~Consumer() {
     close();
-    for (auto& remove : removers) remove();
+    for (auto& [name, p] : assigned) lag_family->Remove(p.lag);
   }
 
   spdlog::logger& log() { return *logger; }
 
   void register_series() {
-    auto& r = ctx.metrics();
-    auto counter = [&](const char* name, const char* help, std::map<std::string, std::string> extra = {}) {
-      auto& f = prometheus::BuildCounter().Name(name).Help(help).Register(r);
-      auto l = labels;
-      l.insert(extra.begin(), extra.end());
-      auto& c = f.Add(l);
-      removers.push_back([&f, &c] { f.Remove(&c); });
-      return &c;
-    };
-    auto gauge = [&](const char* name, const char* help) {
-      auto& f = prometheus::BuildGauge().Name(name).Help(help).Register(r);
-      auto& g = f.Add(labels);
-      removers.push_back([&f, &g] { f.Remove(&g); });
-      return &g;
-    };
-    fetched = counter("sluice_kafka_consumer_messages_total", "messages taken from Kafka");
-    fetched_bytes = counter("sluice_kafka_consumer_bytes_total", "bytes of message values and keys taken from Kafka");
-    rejected_messages = counter("sluice_kafka_consumer_rejected_total", "messages sent to the dead-letter file (format json, not a JSON object)");
-    assigns = counter("sluice_kafka_rebalances_total", "rebalance events handled, by kind", {{"kind", "assign"}});
-    revokes = counter("sluice_kafka_rebalances_total", "rebalance events handled, by kind", {{"kind", "revoke"}});
-    group_commit_errors = counter("sluice_kafka_group_commit_errors_total",
-                                  "failed asynchronous offset commits to the group (informational: positions live with the data)");
-    paused_gauge = gauge("sluice_kafka_paused_partitions", "partitions paused because the pipeline's queue is full");
-    pauses = counter("sluice_kafka_pauses_total", "times the source paused its partitions because the pipeline's queue stayed full");
-    assigned_gauge = gauge("sluice_kafka_assigned_partitions", "partitions assigned to this instance");
+    auto& m = series;
+    fetched = &m.counter("sluice_kafka_consumer_messages_total", "messages taken from Kafka");
+    fetched_bytes = &m.counter("sluice_kafka_consumer_bytes_total", "bytes of message values and keys taken from Kafka");
+    rejected_messages = &m.counter("sluice_kafka_consumer_rejected_total", "messages sent to the dead-letter file (format json, not a JSON object)");
+    assigns = &m.counter("sluice_kafka_rebalances_total", "rebalance events handled, by kind", {{"kind", "assign"}});
+    revokes = &m.counter("sluice_kafka_rebalances_total", "rebalance events handled, by kind", {{"kind", "revoke"}});
+    group_commit_errors = &m.counter("sluice_kafka_group_commit_errors_total",
+                                     "failed asynchronous offset commits to the group (informational: positions live with the data)");
+    paused_gauge = &m.gauge("sluice_kafka_paused_partitions", "partitions paused because the pipeline's queue is full");
+    pauses = &m.counter("sluice_kafka_pauses_total", "times the source paused its partitions because the pipeline's queue stayed full");
+    assigned_gauge = &m.gauge("sluice_kafka_assigned_partitions", "partitions assigned to this instance");
     lag_family = &prometheus::BuildGauge()
                       .Name("sluice_kafka_consumer_lag_messages")
                       .Help("per partition: the high watermark minus the committed position")
-                      .Register(r);
+                      .Register(ctx.metrics());
   }
 
   // ---- librdkafka callbacks (run inside our own poll calls, on the loop thread) -----------------------------

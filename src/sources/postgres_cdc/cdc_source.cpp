@@ -1,15 +1,13 @@
 #include "sources/postgres_cdc/cdc_source.hpp"
 
 #include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <cctype>
 
 #include "core/async.hpp"
+#include "metrics/owned_series.hpp"
 #include "sources/postgres_cdc/pg_connection.hpp"
 #include "sources/postgres_cdc/session.hpp"
 
@@ -127,38 +125,22 @@ namespace {
 // The connector's series, each labelled with the pipeline and removed with the source.
 class Series {
  public:
-  Series(prometheus::Registry& registry, const std::string& pipeline, CdcSeries& out) : labels_{{"pipeline", pipeline}} {
-    out.slot_lag = &gauge(registry, "sluice_postgres_cdc_slot_lag_bytes",
-                          "WAL the replication slot holds back: the server's WAL position minus the slot's confirmed flush position");
-    out.flushed_lsn = &gauge(registry, "sluice_postgres_cdc_flushed_lsn_bytes",
-                             "the last position confirmed to the server (committed durably), as a WAL byte offset");
-    out.received_lsn = &gauge(registry, "sluice_postgres_cdc_received_lsn_bytes", "the last WAL position received, as a byte offset");
-    out.snapshot_tables_left = &gauge(registry, "sluice_postgres_cdc_snapshot_tables_remaining",
-                                      "tables the snapshot has still to read, the one in progress included; 0 when done");
-    out.reconnects = &counter(registry, "sluice_postgres_cdc_reconnects_total", "reconnections after the server or the network went away");
-    out.transactions = &counter(registry, "sluice_postgres_cdc_transactions_total", "transactions received from the replication stream");
-    out.snapshot_rows = &counter(registry, "sluice_postgres_cdc_snapshot_rows_total", "rows read by the snapshot (op r)");
-    out.heartbeats = &counter(registry, "sluice_postgres_cdc_heartbeats_total", "heartbeat messages written to the WAL");
-  }
-  ~Series() {
-    for (auto& remove : removers_) remove();
+  Series(prometheus::Registry& registry, const std::string& pipeline, CdcSeries& out) : owned_(registry, {{"pipeline", pipeline}}) {
+    out.slot_lag = &owned_.gauge("sluice_postgres_cdc_slot_lag_bytes",
+                                 "WAL the replication slot holds back: the server's WAL position minus the slot's confirmed flush position");
+    out.flushed_lsn = &owned_.gauge("sluice_postgres_cdc_flushed_lsn_bytes",
+                                    "the last position confirmed to the server (committed durably), as a WAL byte offset");
+    out.received_lsn = &owned_.gauge("sluice_postgres_cdc_received_lsn_bytes", "the last WAL position received, as a byte offset");
+    out.snapshot_tables_left = &owned_.gauge("sluice_postgres_cdc_snapshot_tables_remaining",
+                                             "tables the snapshot has still to read, the one in progress included; 0 when done");
+    out.reconnects = &owned_.counter("sluice_postgres_cdc_reconnects_total", "reconnections after the server or the network went away");
+    out.transactions = &owned_.counter("sluice_postgres_cdc_transactions_total", "transactions received from the replication stream");
+    out.snapshot_rows = &owned_.counter("sluice_postgres_cdc_snapshot_rows_total", "rows read by the snapshot (op r)");
+    out.heartbeats = &owned_.counter("sluice_postgres_cdc_heartbeats_total", "heartbeat messages written to the WAL");
   }
 
  private:
-  prometheus::Gauge& gauge(prometheus::Registry& r, const char* name, const char* help) {
-    auto& family = prometheus::BuildGauge().Name(name).Help(help).Register(r);
-    auto& g = family.Add(labels_);
-    removers_.push_back([&family, &g] { family.Remove(&g); });
-    return g;
-  }
-  prometheus::Counter& counter(prometheus::Registry& r, const char* name, const char* help) {
-    auto& family = prometheus::BuildCounter().Name(name).Help(help).Register(r);
-    auto& c = family.Add(labels_);
-    removers_.push_back([&family, &c] { family.Remove(&c); });
-    return c;
-  }
-  std::map<std::string, std::string> labels_;
-  std::vector<std::function<void()>> removers_;
+  metrics::OwnedSeries owned_;
 };
 
 }  // namespace
