@@ -67,6 +67,13 @@ std::string take_error(rd_kafka_error_t* error) {
   return what;
 }
 
+std::optional<std::string> fatal_error(rd_kafka_t* rk, int err) {
+  if (err != RD_KAFKA_RESP_ERR__FATAL) return std::nullopt;
+  char why[512];
+  rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, why, sizeof why);
+  return std::string(rd_kafka_err2name(code)) + ": " + why;
+}
+
 void log_line(spdlog::logger& log, int level, const char* facility, const char* line) {
   // syslog levels: 0-3 errors, 4 warnings, the rest is detail.
   if (level <= 3) log.error("librdkafka {}: {}", facility, line);

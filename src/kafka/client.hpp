@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -72,6 +73,10 @@ Handle make_client(rd_kafka_type_t type, Conf conf);
 
 // The text of an rd_kafka_error_t, which it destroys; empty for none (the newer API's way of saying success).
 std::string take_error(rd_kafka_error_t* error);
+
+// For an error callback: when `err` says the client hit a fatal error (it is unusable from then on), that
+// error described; nullopt for the errors librdkafka recovers from by itself.
+std::optional<std::string> fatal_error(rd_kafka_t* rk, int err);
 
 // A librdkafka log line (from its log callback) on the connector's logger, at the matching level.
 void log_line(spdlog::logger& log, int level, const char* facility, const char* line);

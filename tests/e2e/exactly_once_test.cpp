@@ -16,38 +16,6 @@ using namespace sluice::testing;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-namespace {
-
-// Runs `run --once`, SIGKILLing it `kills` times at random moments in [min_delay, max_delay), then lets the
-// last run finish. Workloads are paced so that they cannot finish before the last kill.
-void run_with_kills(const TempDir& dir, int kills, std::chrono::milliseconds min_delay, std::chrono::milliseconds max_delay,
-                    uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int64_t> delay(min_delay.count(), max_delay.count());
-  for (int killed = 0; killed < kills; ++killed) {
-    size_t starts = count_occurrences(read_file(dir / "sluiced.log"), "] sluiced ");
-    Daemon d({"run", "--config", dir / "sluice.yaml", "--once"}, dir / "sluiced.log");
-    // The random moment is counted from the daemon's start-up log line, so that kills land while data flows
-    // (start-up is much slower under sanitizers) rather than before the first commit.
-    for (auto until = std::chrono::steady_clock::now() + 30s;
-         count_occurrences(read_file(dir / "sluiced.log"), "] sluiced ") == starts && d.running();)
-      REQUIRE(std::chrono::steady_clock::now() < until);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
-    INFO("kill " << killed + 1 << " of " << kills << "; log: " << read_file(dir / "sluiced.log"));
-    REQUIRE(d.running());  // finished before all kills: the workload is too small to prove anything
-    d.signal(SIGKILL);
-    REQUIRE(d.wait(10s) == 128 + SIGKILL);
-  }
-  // Kills landed mid-stream: most restarts resumed from a commit of an earlier run (a kill during start-up,
-  // slow under sanitizers, may precede the first commit).
-  CHECK(count_occurrences(read_file(dir / "sluiced.log"), "resuming from") >= size_t(kills / 2));
-  int rc = run_sluiced({"run", "--config", dir / "sluice.yaml", "--once"}, dir / "sluiced.log", 10min);
-  INFO("log tail: " << read_file(dir / "sluiced.log").substr(0, 4000));
-  REQUIRE(rc == 0);
-}
-
-}  // namespace
-
 TEST_CASE("generate to file survives 10 SIGKILLs with every seq exactly once", "[e2e]") {
   TempDir dir;
   write_daemon_file(dir);
@@ -56,7 +24,7 @@ TEST_CASE("generate to file survives 10 SIGKILLs with every seq exactly once", "
              "source: { type: generate, count: 500000, rate: 60000, arrival: poisson, seed: 7 }\n"
              "sink: { type: file, path: " + (dir / "out") + ", format: jsonl, roll: { max_bytes: 4MiB },"
              " batch: { max_records: 3000, max_wait: 50ms } }\n");
-  run_with_kills(dir, 10, 200ms, 700ms, 1);
+  run_with_kills(dir.path(), 10, 200ms, 700ms, 1);
   require_ids_exactly_once(finished_part_lines(dir / "out"), "seq", n);
   CHECK(in_progress_parts(dir / "out").empty());
 }
@@ -70,7 +38,7 @@ TEST_CASE("generate to gzip file with policy buffer survives 10 SIGKILLs exactly
              "queue: { policy: buffer, max_records: 20000, buffer: { max_bytes: 64MiB } }\n"
              "sink: { type: file, path: " + (dir / "out") + ", format: jsonl, compression: gzip, roll: { max_bytes: 2MiB },"
              " batch: { max_records: 4000, max_wait: 50ms } }\n");
-  run_with_kills(dir, 10, 200ms, 700ms, 2);
+  run_with_kills(dir.path(), 10, 200ms, 700ms, 2);
   require_ids_exactly_once(finished_part_lines(dir / "out"), "seq", n);
   CHECK(in_progress_parts(dir / "out").empty());
 }
@@ -104,7 +72,7 @@ TEST_CASE("a directory of JSONL, gzip and CSV files survives 10 SIGKILLs exactly
              "dead_letter: { path: " + (dir / "dead") + " }\n"
              "queue: { policy: " + policy + " }\n"
              "sink: { type: file, path: " + (dir / "out") + ", format: jsonl, batch: { max_records: 2000, max_wait: 50ms } }\n");
-  run_with_kills(dir, 10, 150ms, 800ms, policy == "buffer" ? 4 : 3);
+  run_with_kills(dir.path(), 10, 150ms, 800ms, policy == "buffer" ? 4 : 3);
   require_ids_exactly_once(finished_part_lines(dir / "out"), "id", id);
   auto dead = finished_part_lines(dir / "dead");
   REQUIRE(dead.size() == bad);

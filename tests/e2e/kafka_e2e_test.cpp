@@ -4,7 +4,6 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <random>
-#include <signal.h>
 #include <thread>
 
 #include "support/daemon_dir.hpp"
@@ -139,20 +138,7 @@ TEST_CASE("generate to kafka survives 10 SIGKILLs: the whole output topic, read 
   d.pipeline("gen", "source: { type: generate, count: " + std::to_string(n) + ", rate: 10000, seed: 5 }\n"
                     "sink:\n  type: kafka\n  brokers: \"" + k.bootstrap() + "\"\n  topic: generated\n  key_field: key\n" +
                         (transactional ? "  transactional: true\n" : "") + "  batch: { max_records: 4000, max_wait: 100ms }\n");
-  std::mt19937 rng(transactional ? 21 : 22);
-  std::uniform_int_distribution<int> delay(700, 2500);
-  for (int i = 0; i < kills; ++i) {
-    size_t starts = count_occurrences(d.log(), "] sluiced ");
-    Daemon run({"run", "--config", d / "sluice.yaml", "--once"}, d / "sluiced.log");
-    REQUIRE(wait_until([&] { return count_occurrences(d.log(), "] sluiced ") > starts || !run.running(); }, 30s));
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
-    INFO(d.log());
-    REQUIRE(run.running());
-    run.signal(SIGKILL);
-    REQUIRE(run.wait(10s) == 128 + SIGKILL);
-  }
-  REQUIRE(run_sluiced({"run", "--config", d / "sluice.yaml", "--once"}, d / "sluiced.log", 5min) == 0);
-  CHECK(count_occurrences(d.log(), "resuming from") >= size_t(kills / 2));
+  run_with_kills(d.path(), kills, 700ms, 2500ms, transactional ? 21 : 22);
   k.require_nothing_evicted("generated");
   require_ids_exactly_once(kcat_values(k, "generated"), "seq", n);
 }

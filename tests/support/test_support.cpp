@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -222,6 +223,34 @@ void require_ids_exactly_once(const std::vector<std::string>& lines, const std::
     FAIL(field << " " << i << " appears " << seen[i] << " times (want exactly once); " << lines.size() << " lines in all");
   }
   REQUIRE(lines.size() == expected);
+}
+
+void run_with_kills(const std::string& dir_path, int kills, std::chrono::milliseconds min_delay, std::chrono::milliseconds max_delay,
+                    uint32_t seed) {
+  using namespace std::chrono_literals;
+  auto at = [&](const char* name) { return dir_path + "/" + name; };
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int64_t> delay(min_delay.count(), max_delay.count());
+  for (int killed = 0; killed < kills; ++killed) {
+    size_t starts = count_occurrences(read_file(at("sluiced.log")), "] sluiced ");
+    Daemon d({"run", "--config", at("sluice.yaml"), "--once"}, at("sluiced.log"));
+    // The random moment is counted from the daemon's start-up log line, so that kills land while data flows
+    // (start-up is much slower under sanitizers) rather than before the first commit.
+    for (auto until = std::chrono::steady_clock::now() + 30s;
+         count_occurrences(read_file(at("sluiced.log")), "] sluiced ") == starts && d.running();)
+      REQUIRE(std::chrono::steady_clock::now() < until);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
+    INFO("kill " << killed + 1 << " of " << kills << "; log: " << read_file(at("sluiced.log")));
+    REQUIRE(d.running());  // finished before all kills: the workload is too small to prove anything
+    d.signal(SIGKILL);
+    REQUIRE(d.wait(10s) == 128 + SIGKILL);
+  }
+  // Kills landed mid-stream: most restarts resumed from a commit of an earlier run (a kill during start-up,
+  // slow under sanitizers, may precede the first commit).
+  CHECK(count_occurrences(read_file(at("sluiced.log")), "resuming from") >= size_t(kills / 2));
+  int rc = run_sluiced({"run", "--config", at("sluice.yaml"), "--once"}, at("sluiced.log"), 10min);
+  INFO("log tail: " << read_file(at("sluiced.log")).substr(0, 4000));
+  REQUIRE(rc == 0);
 }
 
 size_t count_occurrences(const std::string& text, const std::string& needle) {

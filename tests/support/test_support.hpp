@@ -55,6 +55,12 @@ class Daemon {
   bool reaped_ = false;
 };
 
+// Runs `sluiced run --config DIR/sluice.yaml --once` (log in DIR/sluiced.log), SIGKILLing it `kills` times at random
+// moments in [min_delay, max_delay) counted from its start-up log line, then lets the last run finish and
+// requires exit 0. Workloads must be paced so that they cannot finish before the last kill (that fails too).
+void run_with_kills(const std::string& dir, int kills, std::chrono::milliseconds min_delay, std::chrono::milliseconds max_delay,
+                    uint32_t seed);
+
 // Runs sluiced to completion and returns its exit code; stdout+stderr go to log_path.
 int run_sluiced(const std::vector<std::string>& args, const std::string& log_path,
                 std::chrono::milliseconds timeout = std::chrono::minutes(5), std::vector<std::string> env = {});

@@ -246,10 +246,8 @@ struct Producer {
   std::map<std::pair<const rd_kafka_topic_t*, int32_t>, int64_t> acknowledged_offsets;  // in the batch being written
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     auto* self = static_cast<Producer*>(opaque);
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-      char why[512];
-      rd_kafka_fatal_error(rk, why, sizeof why);
-      self->fatal = std::string("fatal Kafka producer error: ") + why;
+    if (auto why = sluice::kafka::fatal_error(rk, err)) {
+      self->fatal = "fatal Kafka producer error: " + *why;
       self->wake.notify_all();
       return;
     }

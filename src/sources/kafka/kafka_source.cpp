@@ -196,10 +196,8 @@ struct Consumer {
   }
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     auto* self = static_cast<Consumer*>(opaque);
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-      char why[512];
-      rd_kafka_fatal_error(rk, why, sizeof why);
-      self->fatal = std::string("fatal Kafka client error: ") + why;
+    if (auto why = sluice::kafka::fatal_error(rk, err)) {
+      self->fatal = "fatal Kafka consumer error: " + *why;
       return;
     }
     // Transport errors and brokers going down are retried by librdkafka itself.
