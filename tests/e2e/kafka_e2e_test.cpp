@@ -164,6 +164,7 @@ TEST_CASE("kafka to kafka survives 10 SIGKILLs: the whole output topic, read by 
   INFO(d.log());
   REQUIRE(done);
   d.stop();
+  k.require_nothing_evicted("input");
   k.require_nothing_evicted("output");
   require_ids_exactly_once(kcat_values(k, "output"), "id", n);
 }
@@ -199,6 +200,8 @@ TEST_CASE("a broker down and up, and partition leaders moving, mid-stream: kafka
   REQUIRE(written);
   CHECK(count_occurrences(d.log(), "pipeline failed") == 0);
   d.stop();
+  k.require_nothing_evicted("in");
+  k.require_nothing_evicted("gen");
   require_ids_exactly_once(finished_part_lines(d / "out"), "id", n);
   require_ids_exactly_once(kcat_values(k, "gen"), "seq", n);
 }
