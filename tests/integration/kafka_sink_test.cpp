@@ -1,11 +1,13 @@
 // The kafka sink against a real Kafka wire-protocol broker (librdkafka's mock cluster in this process), run by the
 // real sluiced: partitions as Kafka's own partitioner puts keys, topics from a field, position headers, and a
 // crash after messages landed but before the commit, with and without transactions.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
 
+#include "sinks/kafka/origin_header.hpp"
 #include "support/daemon_dir.hpp"
 #include "support/kafka_cluster.hpp"
 #include "support/test_support.hpp"
@@ -85,6 +87,7 @@ TEST_CASE("kafka sink: a key from a field lands on the partition Kafka's partiti
 
   auto messages = k.read_all("users");
   std::vector<std::string> values;
+  std::map<std::string, std::vector<uint64_t>> sequences;  // by source partition
   for (const auto& m : messages) {
     INFO("partition " << m.partition << " offset " << m.offset << ": " << m.value);
     values.push_back(m.value);
@@ -96,13 +99,25 @@ TEST_CASE("kafka sink: a key from a field lands on the partition Kafka's partiti
     } else {
       CHECK_FALSE(m.key);
     }
-    CHECK(m.headers.at("sluice.pipeline") == "users");
-    CHECK_FALSE(m.headers.at("sluice.partition").empty());
-    CHECK_FALSE(m.headers.at("sluice.position").empty());
-    CHECK(m.headers.count("sluice.sequence") == 1);
-    CHECK(m.headers.at("sluice.instance").size() == 32);
+    REQUIRE(m.headers.count("sluice") == 1);
+    CHECK(m.headers.at("sluice").starts_with("users|"));
+    auto origin = sluice::sinks::kafka::parse_origin(m.headers.at("sluice"));
+    REQUIRE(origin);
+    CHECK(origin->pipeline == "users");
+    CHECK(origin->instance.size() == 32);
+    CHECK_FALSE(origin->partition.empty());
+    CHECK_FALSE(origin->position.empty());
+    sequences[origin->partition].push_back(origin->sequence);
   }
   require_ids_exactly_once(values, "id", 501);
+  // Each source partition's records are numbered 0, 1, 2, ... without gaps or repeats.
+  size_t numbered = 0;
+  for (auto& [partition, numbers] : sequences) {
+    std::sort(numbers.begin(), numbers.end());
+    for (size_t i = 0; i < numbers.size(); ++i) REQUIRE(numbers[i] == i);
+    numbered += numbers.size();
+  }
+  CHECK(numbered == 501);
 }
 
 TEST_CASE("kafka sink: topic_field routes each record, records without the field go to topic", "[kafka][kafka_sink]") {

@@ -17,6 +17,7 @@
 #include "kafka/client.hpp"
 #include "kafka/statistics.hpp"
 #include "metrics/owned_series.hpp"
+#include "sinks/kafka/origin_header.hpp"
 #include "sinks/kafka/replay_guard.hpp"
 #include "state/state_store.hpp"
 
@@ -41,13 +42,6 @@ const std::vector<sluice::kafka::ReservedKey>& reserved_keys() {
   return keys;
 }
 
-constexpr const char* kPipelineHeader = "sluice.pipeline";
-// The state dir that wrote the message: the sequence numbers are this instance's own, and another instance
-// running a pipeline of the same name must never have its messages taken for ours.
-constexpr const char* kInstanceHeader = "sluice.instance";
-constexpr const char* kPartitionHeader = "sluice.partition";
-constexpr const char* kPositionHeader = "sluice.position";
-constexpr const char* kSequenceHeader = "sluice.sequence";
 std::string offset_key(const std::string& topic, int32_t partition) { return "out/" + topic + "/" + std::to_string(partition); }
 
 std::optional<std::string> field_text(const json::value& doc, const std::string& field) {
@@ -120,19 +114,13 @@ void read_landed(const std::string& brokers, const sluice::kafka::Settings& user
     }
     ++messages;
     rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(m.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      auto get = [&](const char* name) -> std::optional<std::string_view> {
-        const void* v;
-        size_t len;
-        if (rd_kafka_header_get_last(headers, name, &v, &len) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
-        return std::string_view(static_cast<const char*>(v), v ? len : 0);
-      };
-      auto p = get(kPipelineHeader), writer = get(kInstanceHeader);
-      auto part = get(kPartitionHeader), sequence = get(kSequenceHeader);
-      uint64_t n = 0;
-      if (p && *p == pipeline && writer && *writer == instance && part && sequence &&
-          std::from_chars(sequence->data(), sequence->data() + sequence->size(), n).ec == std::errc()) {
-        guard.landed(std::string(*part), n);
+    const void* value = nullptr;
+    size_t size = 0;
+    if (rd_kafka_message_headers(m.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(headers, kOriginHeader, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR && value) {
+      auto origin = parse_origin(std::string_view(static_cast<const char*>(value), size));
+      if (origin && origin->pipeline == pipeline && origin->instance == instance) {
+        guard.landed(origin->partition, origin->sequence);
         ++ours;
       }
     }
@@ -194,6 +182,8 @@ struct Producer {
   rd_kafka_topic_t* current_rkt = nullptr;
   int32_t current_count = 0;
   std::vector<const std::string*> group_end;     // per record of the batch being written
+  std::vector<std::string> origin_prefixes;      // by source partition id; empty until its first record
+  std::string origin;                            // the header of the message being produced
   ReplayGuard guard;
   uint64_t outstanding = 0;
   rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -436,7 +426,10 @@ struct Producer {
         skipped->Increment();
         continue;
       }
-      std::string sequence_text = std::to_string(*sequence);
+      if (r.partition >= origin_prefixes.size()) origin_prefixes.resize(r.partition + 1);
+      std::string& prefix = origin_prefixes[r.partition];
+      if (prefix.empty()) prefix = origin_prefix(ctx.pipeline(), instance, part_name);
+      render_origin(origin, prefix, *sequence, pos);
       if (topic_name != current_topic) {  // most records go where the one before went: no coroutine per record
         co_await track(topic_name);
         current_count = co_await partitions_of(topic_name);
@@ -456,11 +449,7 @@ struct Producer {
             RD_KAFKA_V_MSGFLAGS(0),
             RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
             RD_KAFKA_V_KEY(has_key ? key.data() : nullptr, has_key ? key.size() : 0),
-            RD_KAFKA_V_HEADER(kPipelineHeader, ctx.pipeline().data(), ssize_t(ctx.pipeline().size())),
-            RD_KAFKA_V_HEADER(kInstanceHeader, instance.data(), ssize_t(instance.size())),
-            RD_KAFKA_V_HEADER(kPartitionHeader, part_name.data(), ssize_t(part_name.size())),
-            RD_KAFKA_V_HEADER(kPositionHeader, pos.data(), ssize_t(pos.size())),
-            RD_KAFKA_V_HEADER(kSequenceHeader, sequence_text.data(), ssize_t(sequence_text.size())),
+            RD_KAFKA_V_HEADER(kOriginHeader, origin.data(), ssize_t(origin.size())),
             RD_KAFKA_V_TIMESTAMP(r.event_time_ms > 0 ? r.event_time_ms : 0), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
           outstanding++;
