@@ -379,6 +379,17 @@ struct Producer {
     queue_depth->Set(double(outstanding));
   }
 
+  // Serves the delivery reports that are there, and when the queue has not signalled any since the last look,
+  // waits up to `patience` for it to. The waker is re-armed before the poll and asked before waiting: a
+  // notification that came while nobody waited (the watcher ran during a produce loop's suspension) is not
+  // lost, and no batch sits out the whole patience with its acknowledgements already queued.
+  awaitable<void> serve_or_wait(std::chrono::milliseconds patience) {
+    bool signalled = waker->take();
+    rd_kafka_poll(rk.get(), 0);
+    queue_depth->Set(double(outstanding));
+    if (!signalled && outstanding > 0) co_await wake.wait_until(std::chrono::steady_clock::now() + patience);
+  }
+
   awaitable<void> write(core::Batch& batch, state::WriteBatch& txn) {
     if (!fatal.empty()) throw KafkaError(fatal);
     if (options.transactional) {
@@ -457,19 +468,14 @@ struct Producer {
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw KafkaError("kafka sink: cannot produce to " + topic_name, err);
         // The producer's queue is full: let acknowledgements drain it.
-        rd_kafka_poll(rk.get(), 0);
-        if (outstanding > 0) co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(20));
-        serve();
+        co_await serve_or_wait(std::chrono::milliseconds(20));
       }
       if ((i & 1023) == 0) serve();
     }
-    rd_kafka_poll(rk.get(), 0);
-    while (outstanding > 0) {
+    for (;;) {
+      co_await serve_or_wait(std::chrono::milliseconds(100));
+      if (outstanding == 0) break;
       if (!fatal.empty()) throw KafkaError(fatal);
-      co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
-      rd_kafka_poll(rk.get(), 0);
-      waker->take();
-      queue_depth->Set(double(outstanding));
     }
     if (first_error) {
       if (options.transactional) co_await abort_transaction();
