@@ -11,7 +11,8 @@
 #   are assigned (the `kafka: assigned` log line): the ~3 s the group coordinator takes to form a new group is a
 #   one-time cost kcat's group-less assign does not have; the wall time from start is shown beside it.
 # - Writing: the same N generated records (~150 bytes) by kcat -P from a file (lz4, idempotent, acks=all) and by
-#   sluiced generate → kafka (lz4, idempotent, acks=all, keyless like kcat's), each into a topic of 48 partitions.
+#   sluiced generate → kafka (lz4, idempotent, acks=all, keyless like kcat's; with 50,000-record batches and again
+#   with 250,000), each into a topic of 48 partitions.
 # Each measurement is repeated REPS times (default 5), interleaved, and the median (by rate) reported; never two at once.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,7 +37,7 @@ trap cleanup EXIT
 # The cluster lives as long as its stdin stays open.
 mkfifo "$W/mock.in"
 TOPICS=(--topic bench:24)
-for ((i = 1; i <= REPS; i++)); do TOPICS+=(--topic "kcatp-$i:48" --topic "sluicep-$i:48"); done
+for ((i = 1; i <= REPS; i++)); do TOPICS+=(--topic "kcatp-$i:48" --topic "sluicep-$i:48" --topic "sluicepb-$i:48"); done
 "$MOCK" --brokers 3 "${TOPICS[@]}" --produce "bench:$N:200" <"$W/mock.in" >"$W/mock.out" 2>"$W/mock.err" &
 MOCK_PID=$!
 exec 3>"$W/mock.in"
@@ -144,21 +145,23 @@ kcat_write() { # REP
   # One message per line from stdin (a file argument would be sent as one message).
   gnu_time kcat -P -b "$B" -t "kcatp-$1" -z lz4 -X enable.idempotence=true -X acks=all -X linger.ms=5 <"$IN"
 }
-sluice_write() { # REP
+sluice_write() { # REP TOPIC BATCH_RECORDS BATCH_BYTES QUEUE_RECORDS QUEUE_BYTES
   local d=$W/write-$1
   daemon "$d" "source: { type: generate, count: $N, seed: 1 }
-queue: { max_records: 100000, max_bytes: 64MiB }
-sink: { type: kafka, brokers: \"$B\", topic: sluicep-$1, batch: { max_records: 50000, max_bytes: 16MiB } }"
-  local t0 t1; t0=$(date +%s.%N)
+queue: { max_records: $5, max_bytes: $6 }
+sink: { type: kafka, brokers: \"$B\", topic: $2, batch: { max_records: $3, max_bytes: $4 } }"
   /usr/bin/time -f '%e %U %S %M' -o "$d/time" "$BIN" run --config "$d/sluice.yaml" --once 2>"$d/sluiced.log" || { cat "$d/sluiced.log" >&2; exit 1; }
   grep -q "$N committed" "$d/sluiced.log" || { echo "generate → kafka did not commit $N records" >&2; tail "$d/sluiced.log" >&2; exit 1; }
   awk '{ printf "%s %s %.2f %s\n", $1, $1, $2 + $3, $4 }' "$d/time"
   rm -rf "$d"
 }
-KCAT_W=() GENK=()
+KCAT_W=() GENK=() GENK_BIG=()
 for ((i = 1; i <= REPS; i++)); do
   KCAT_W+=("$(kcat_write "$i")"); echo "  kcat -P: ${KCAT_W[-1]}" >&2
-  GENK+=("$(sluice_write "$i")"); echo "  generate → kafka: ${GENK[-1]}" >&2
+  GENK+=("$(sluice_write "$i" "sluicep-$i" 50000 16MiB 100000 64MiB)"); echo "  generate → kafka: ${GENK[-1]}" >&2
+  # Each commit waits for the last acknowledgement of its batch before the next batch is produced: fewer,
+  # bigger batches wait less often, for more memory and a longer commit.
+  GENK_BIG+=("$(sluice_write "$i" "sluicepb-$i" 250000 64MiB 500000 256MiB)"); echo "  generate → kafka, big batches: ${GENK_BIG[-1]}" >&2
 done
 
 pick() { printf '%s\n' "$@" | median; }
@@ -168,7 +171,7 @@ row() { # name "rate_wall total_wall cpu rss" bytes_per_msg goal baseline
     printf "| %s | %.0fk msg/s | %.0f MB/s | %.1f s | %.2f | %.1f MiB | %s | %s |\n", name, n / w / 1e3, n * b / w / 1e6, t, c / (n / 1e6), m / 1024, g, base }'
 }
 ratio() { read -r a _ <<<"$1"; read -r b _ <<<"$2"; awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }'; }
-KR=$(pick "${KCAT_R[@]}") KT=$(pick "${KCAT_T[@]}") H=$(pick "${HOLE[@]}") F=$(pick "${FILE[@]}") KW=$(pick "${KCAT_W[@]}") G=$(pick "${GENK[@]}")
+KR=$(pick "${KCAT_R[@]}") KT=$(pick "${KCAT_T[@]}") H=$(pick "${HOLE[@]}") F=$(pick "${FILE[@]}") KW=$(pick "${KCAT_W[@]}") G=$(pick "${GENK[@]}") GBIG=$(pick "${GENK_BIG[@]}")
 GB=$(awk -v b="$GEN_BYTES" -v n="$N" 'BEGIN { printf "%.0f", b / n }')
 echo
 echo "| scenario | messages/s | MB/s | wall from start | CPU s per M msgs | peak RSS | goal | ratio to kcat (same run) |"
@@ -179,6 +182,7 @@ row "kafka → blackhole" "$H" 200 "≥ 0.9 × kcat -C" "$(ratio "$KR" "$H") (tu
 row "kafka → file (JSONL, fsync per commit)" "$F" 200 "≥ 0.7 × kcat -C" "$(ratio "$KR" "$F") (tuned: $(ratio "$KT" "$F"))"
 row "kcat -P from a file (lz4, idempotent, acks=all)" "$KW" "$GB" "baseline" ""
 row "generate → kafka (lz4, idempotent, acks=all)" "$G" "$GB" "≥ 0.9 × kcat -P" "$(ratio "$KW" "$G")"
+row "the same with 250,000-record batches" "$GBIG" "$GB" "" "$(ratio "$KW" "$GBIG")"
 echo
 echo "$N messages; reading: 200-byte JSON values on 24 partitions (3 mock brokers), lz4-compressed by the producer;" \
   "writing: $GB-byte generated records into 48 partitions; median of $REPS runs; sluice's readers are counted from" \
