@@ -48,63 +48,13 @@ echo "sluice kafka benchmark: $(nproc) cores, $(grep -m1 'model name' /proc/cpui
 
 median() { sort -g -k1,1 | sed -n "$(((REPS + 1) / 2))p"; }
 
-cat >"$W/run_sluiced.py" <<'PY'
-# Runs `sluiced run --config CONFIG` until sluice_records_out_total{pipeline="p"} reaches N. Prints
-# "rate_wall_s total_wall_s cpu_s vmhwm_kb" where rate_wall_s runs from the `kafka: assigned` log line (or from
-# the start, for sources without a group) to the last commit.
-import atexit, http.client, os, re, signal, subprocess, sys, time
-bin_, config, state, n, log, from_assign = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6] == "1"
-
-def fail(why):
-    sys.stderr.write(why + "\n")
-    with open(log) as f: sys.stderr.write(f.read()[-4000:])
-    sys.exit(1)
-
-def metric(body, name):
-    prefix = name + '{pipeline="p"} '
-    for line in body.splitlines():
-        if line.startswith(prefix): return float(line[len(prefix):])
-    return 0.0
-
-start = time.monotonic()
-proc = subprocess.Popen([bin_, "run", "--config", config], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-atexit.register(lambda: proc.poll() is None and proc.kill())
-addr = os.path.join(state, "http.address")
-while not (os.path.exists(addr) and os.path.getsize(addr) > 0):
-    if proc.poll() is not None: fail("sluiced exited with %d before listening" % proc.returncode)
-    time.sleep(0.01)
-assigned = start
-if from_assign:
-    while "kafka: assigned" not in open(log).read():
-        if proc.poll() is not None: fail("sluiced exited before its partitions were assigned")
-        if time.monotonic() - start > 60: fail("no assignment after 60 s")
-        time.sleep(0.005)
-    assigned = time.monotonic()
-host, port = open(addr).read().strip().rsplit(":", 1)
-conn = http.client.HTTPConnection(host, int(port), timeout=10)
-while True:
-    conn.request("GET", "/metrics")
-    body = conn.getresponse().read().decode()
-    if metric(body, "sluice_records_out_total") >= n: break
-    if proc.poll() is not None: fail("sluiced exited before committing %d records" % n)
-    if time.monotonic() - start > 600: fail("not %d records after 600 s" % n)
-    time.sleep(0.02)
-end = time.monotonic()
-with open("/proc/%d/stat" % proc.pid) as f: fields = f.read().rsplit(")", 1)[1].split()
-cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-with open("/proc/%d/status" % proc.pid) as f: hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
-proc.send_signal(signal.SIGTERM)
-if proc.wait(timeout=60) != 0: fail("sluiced did not stop cleanly")
-if metric(body, "sluice_records_out_total") != n: fail("committed %d records, not %d" % (metric(body, "sluice_records_out_total"), n))
-print("%.3f %.3f %.2f %d" % (end - assigned, end - start, cpu, hwm))
-PY
 
 daemon() { # DIR PIPELINE-YAML
   rm -rf "$1"; mkdir -p "$1/pipelines"
   printf 'state_dir: %s/state\npipelines_dir: %s/pipelines\nlog: { level: info }\nhttp: { listen: 127.0.0.1:0 }\n' "$1" "$1" >"$1/sluice.yaml"
   printf '%s\n' "$2" >"$1/pipelines/p.yaml"
 }
-gnu_time() { # command...: prints "wall wall cpu maxrss" like run_sluiced.py
+gnu_time() { # command...: prints "wall wall cpu maxrss" like sluice_read
   /usr/bin/time -f '%e %e %U %S %M' "$@" 2>&1 >/dev/null | tail -n1 | awk '{ printf "%s %s %.2f %s\n", $1, $2, $3 + $4, $5 }'
 }
 
@@ -117,7 +67,10 @@ sluice_read() { # KIND(hole|file) REP
   daemon "$d" "source: { type: kafka, brokers: \"$B\", topics: [bench], group_id: bench-$1-$2 }
 queue: { max_records: 100000, max_bytes: 64MiB }
 sink: $sink"
-  python3 "$W/run_sluiced.py" "$BIN" "$d/sluice.yaml" "$d/state" "$N" "$d/sluiced.log" 1 || exit 1
+  local r
+  r=$(python3 tests/bench/run_sluiced.py "$BIN" "$d/sluice.yaml" "$d/state" "$N" "$d/sluiced.log" --poll 0.02 \
+    --from-line "kafka: assigned") || exit 1
+  cut -d' ' -f1-4 <<<"$r"  # rate_wall total_wall cpu vmhwm
   if [[ $1 == file ]]; then
     local lines; lines=$(cat "$d"/out/*.jsonl | wc -l)
     [[ $lines == "$N" ]] || { echo "kafka → file wrote $lines lines, not $N" >&2; exit 1; }

@@ -125,60 +125,6 @@ recv_once() { # SLOT
 }
 
 # --- 2, 3. sluiced → file, sluiced → blackhole --------------------------------------------------------------
-cat >"$W/run_sluiced.py" <<'PY'
-# Runs `sluiced run --config CONFIG` until sluice_records_out_total{pipeline="p"} reaches N; prints
-# "wall_s cpu_s vmhwm_kb bytes_out" where cpu and peak RSS are read from /proc just before SIGTERM.
-import atexit, http.client, os, signal, subprocess, sys, time
-bin_, config, state, n, log = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-
-def fail(why):
-    sys.stderr.write(why + "\n")
-    with open(log) as f: sys.stderr.write(f.read()[-4000:])
-    sys.exit(1)
-
-def metric(body, name):
-    prefix = name + '{pipeline="p"} '
-    for line in body.splitlines():
-        if line.startswith(prefix): return float(line[len(prefix):])
-    return 0.0
-
-start = time.monotonic()
-proc = subprocess.Popen([bin_, "run", "--config", config], stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-atexit.register(lambda: proc.poll() is None and proc.kill())  # never leave it running behind a failure
-addr = os.path.join(state, "http.address")
-while not (os.path.exists(addr) and os.path.getsize(addr) > 0):
-    if proc.poll() is not None: fail("sluiced exited with %d before listening" % proc.returncode)
-    if time.monotonic() - start > 30: proc.kill(); fail("no http.address after 30 s")
-    time.sleep(0.01)
-host, port = open(addr).read().strip().rsplit(":", 1)
-conn = http.client.HTTPConnection(host, int(port), timeout=10)
-def died():
-    proc.wait(timeout=10)
-    how = "was killed by signal %d" % -proc.returncode if proc.returncode < 0 else "exited with %d" % proc.returncode
-    fail("sluiced %s before committing %d records" % (how, n))
-while True:
-    try:
-        conn.request("GET", "/metrics")
-        body = conn.getresponse().read().decode()
-    except (OSError, http.client.HTTPException):
-        died()
-    if metric(body, "sluice_records_out_total") >= n: break
-    if proc.poll() is not None: died()
-    if time.monotonic() - start > 600: proc.kill(); fail("not %d records after 600 s" % n)
-    time.sleep(0.05)
-wall = time.monotonic() - start
-with open("/proc/%d/stat" % proc.pid) as f: fields = f.read().rsplit(")", 1)[1].split()
-cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
-with open("/proc/%d/status" % proc.pid) as f: hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
-records, bytes_out = metric(body, "sluice_records_out_total"), metric(body, "sluice_bytes_out_total")
-conn.close()
-proc.send_signal(signal.SIGTERM)
-try: rc = proc.wait(timeout=60)
-except subprocess.TimeoutExpired: proc.kill(); fail("sluiced did not stop within 60 s of SIGTERM")
-if rc != 0: fail("sluiced exited with %d after SIGTERM" % rc)
-if records != n: fail("sluiced committed %d records, not %d" % (records, n))
-print("%.3f %.2f %d %d" % (wall, cpu, hwm, bytes_out))
-PY
 
 daemon() { # DIR SLOT SINK-YAML: a daemon file with one pipeline, p
   rm -rf "$1"; mkdir -p "$1/pipelines"
@@ -196,7 +142,8 @@ sluice_once() { # SLOT KIND(file|hole)
     daemon "$d" "$1" "{ type: blackhole }"
   fi
   s0=$(server_cpu)
-  r=$("${PIN[@]}" python3 "$W/run_sluiced.py" "$BIN" "$d/sluice.yaml" "$d/state" "$N" "$d/sluiced.log") || exit 1
+  r=$("${PIN[@]}" python3 tests/bench/run_sluiced.py "$BIN" "$d/sluice.yaml" "$d/state" "$N" "$d/sluiced.log") || exit 1
+  r=$(cut -d' ' -f2-5 <<<"$r")  # wall cpu vmhwm bytes_out
   s1=$(server_cpu)
   if grep -E '\[(warning|error|critical)\]' "$d/sluiced.log" >"$d/complaints"; then
     echo "sluiced logged for $1:" >&2; head -n 20 "$d/complaints" >&2
