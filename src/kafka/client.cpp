@@ -21,10 +21,12 @@ const ReservedKey* find_reserved(const Settings& user, const std::vector<Reserve
   return nullptr;
 }
 
-bool is_connection_setting(const std::string& key) {
-  for (const char* prefix : {"security.", "sasl.", "ssl.", "socket.", "broker.address.", "client.dns."})
-    if (key.rfind(prefix, 0) == 0) return true;
-  return false;
+Settings connection_settings(const Settings& user) {
+  Settings out;
+  for (const auto& [key, value] : user)
+    for (const char* prefix : {"security.", "sasl.", "ssl.", "socket.", "broker.address.", "client.dns."})
+      if (key.rfind(prefix, 0) == 0) out[key] = value;
+  return out;
 }
 
 void refuse_reserved(const Settings& user, const std::vector<ReservedKey>& reserved, const config::Value& node, config::Context& ctx) {

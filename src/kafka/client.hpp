@@ -62,9 +62,9 @@ const ReservedKey* find_reserved(const Settings& user, const std::vector<Reserve
 // The config validator's check of a connector's `librdkafka:` map (`node` is the connector's block).
 void refuse_reserved(const Settings& user, const std::vector<ReservedKey>& reserved, const config::Value& node, config::Context& ctx);
 
-// Settings about reaching and authenticating to the brokers (security.protocol, sasl.*, ssl.*, ...): the ones a
-// connector's helper clients (positions, read-back) copy from the user's map.
-bool is_connection_setting(const std::string& key);
+// The user's settings about reaching and authenticating to the brokers (security.protocol, sasl.*, ssl.*, ...):
+// what a connector's helper clients (positions, read-back) copy from the user's map.
+Settings connection_settings(const Settings& user);
 
 // Our settings first, then the user's (which may tune anything not reserved). Throws KafkaError naming the key
 // librdkafka refused.

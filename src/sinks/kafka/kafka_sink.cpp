@@ -70,10 +70,7 @@ void read_landed(const std::string& brokers, const sluice::kafka::Settings& user
                                {"enable.auto.commit", "false"},
                                {"enable.partition.eof", "true"},
                                {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"}};
-  sluice::kafka::Settings theirs;
-  for (const auto& [k, v] : user)
-    if (sluice::kafka::is_connection_setting(k)) theirs[k] = v;
-  auto conf = sluice::kafka::make_conf(settings, theirs);
+  auto conf = sluice::kafka::make_conf(settings, sluice::kafka::connection_settings(user));
   rd_kafka_conf_set_opaque(conf.get(), &log);
   rd_kafka_conf_set_log_cb(conf.get(), [](const rd_kafka_t* rk, int level, const char* facility, const char* line) {
     sluice::kafka::log_line(*static_cast<spdlog::logger*>(rd_kafka_opaque(rk)), level, facility, line);

@@ -584,9 +584,7 @@ PositionsLog& KafkaSource::positions(core::SourceContext& ctx) {
   if (!positions_) {
     // Two pipelines of one daemon may read in the same group: each publishes as its own member.
     PositionsLogSettings s{options_.brokers, options_.positions_topic, options_.group_id, ctx.instance() + "/" + ctx.pipeline(),
-                           ctx.pipeline(), {}};
-    for (const auto& [k, v] : options_.librdkafka)
-      if (sluice::kafka::is_connection_setting(k)) s.client[k] = v;
+                           ctx.pipeline(), sluice::kafka::connection_settings(options_.librdkafka)};
     positions_ = std::make_unique<PositionsLog>(std::move(s), ctx.executor(), ctx.blocking_executor(), ctx.log());
   }
   return *positions_;
