@@ -8,11 +8,12 @@ BUILD_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   librdkafka-dev libpq-dev librocksdb-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   prometheus-cpp-dev catch2 libsimdjson-dev libxxhash-dev libsystemd-dev zlib1g-dev
+  libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev
 )
 TEST_PACKAGES=( python3 procps util-linux time kcat postgresql-15 postgresql-client-15 prometheus curl systemd )
 RUNTIME_PACKAGES=(
   libboost-json1.81.0 libboost-program-options1.81.0 librdkafka1 libpq5 librocksdb7.8 libspdlog1.10
-  libyaml-cpp0.7 libprometheus-cpp-core1.0 libsimdjson14 libxxhash0 libsystemd0 zlib1g ca-certificates
+  libyaml-cpp0.7 libprometheus-cpp-core1.0 libsimdjson14 libxxhash0 libsystemd0 zlib1g libzstd1 libsnappy1v5 liblz4-1 libbrotli1 ca-certificates
 )
 
 case "${1:-}" in
@@ -51,3 +52,18 @@ if ((${#missing[@]})); then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "setup: all ${#wanted[@]} packages present"
+
+# Parquet test oracles (tests/oracles: DuckDB and hyparquet from npm), full mode only: npm ci when node_modules is
+# missing or older than the lock file. Quiet unless npm fails.
+if [[ "${1:-}" != "--runtime" ]]; then
+  oracles="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/oracles"
+  if [[ ! -d "$oracles/node_modules" || "$oracles/package-lock.json" -nt "$oracles/node_modules" ]]; then
+    echo "setup: installing the Parquet oracles (npm ci in tests/oracles)"
+    if ! npm_log=$(npm ci --prefix "$oracles" --no-audit --no-fund 2>&1); then
+      printf '%s\n' "$npm_log" >&2
+      echo "setup: 'npm ci --prefix tests/oracles --no-audit --no-fund' failed (output above)" >&2
+      exit 1
+    fi
+    touch "$oracles/node_modules"
+  fi
+fi

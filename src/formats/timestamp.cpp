@@ -9,15 +9,6 @@
 namespace sluice::formats {
 namespace {
 
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = unsigned(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + int64_t(doe) - 719468;
-}
-
 void append_digits(std::string& out, int64_t v, int width) {
   char buf[24];
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -27,27 +18,44 @@ void append_digits(std::string& out, int64_t v, int width) {
 
 }  // namespace
 
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = unsigned(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + int64_t(doe) - 719468;
+}
+
+CivilDate civil_from_days(int64_t days) {
+  // H. Hinnant's algorithm: exact over the whole proleptic Gregorian calendar.
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = unsigned(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {int64_t(yoe) + era * 400 + (m <= 2), m, d};
+}
+
+void append_date(std::string& out, int64_t days) {
+  const CivilDate c = civil_from_days(days);
+  if (c.year < 0) out.push_back('-');
+  append_digits(out, c.year < 0 ? -c.year : c.year, 4);
+  out.push_back('-');
+  append_digits(out, c.month, 2);
+  out.push_back('-');
+  append_digits(out, c.day, 2);
+}
+
 int64_t unix_ms_now() { return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 void append_iso8601_ms(std::string& out, int64_t unix_ms) {
   int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : (unix_ms - 86399999) / 86400000;
   int64_t ms_of_day = unix_ms - days * 86400000;
-  // civil_from_days (H. Hinnant's algorithm)
-  int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = unsigned(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = int64_t(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  append_digits(out, y, 4);
-  out.push_back('-');
-  append_digits(out, m, 2);
-  out.push_back('-');
-  append_digits(out, d, 2);
+  append_date(out, days);
   out.push_back('T');
   append_digits(out, ms_of_day / 3600000, 2);
   out.push_back(':');

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "formats/base64.hpp"
 #include "formats/hex.hpp"
 #include "formats/json_check.hpp"
 
@@ -33,25 +34,6 @@ bool is_json_number(std::string_view t) {
   for (char c : t)
     if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) return false;
   return t[0] == '-' || (t[0] >= '0' && t[0] <= '9');
-}
-
-void append_base64(std::string& out, std::string_view bytes) {
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 | uint8_t(bytes[i + 2]);
-    out += alphabet[v >> 18];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
-  }
-  if (size_t rest = bytes.size() - i) {
-    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16 | (rest == 2 ? uint32_t(uint8_t(bytes[i + 1])) << 8 : 0);
-    out += alphabet[v >> 18];
-    out += alphabet[(v >> 12) & 63];
-    out += rest == 2 ? alphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
 }
 
 // "2026-11-25 10:00:00.5+00" → "2026-11-25T10:00:00.5Z"; "+05:30" offsets are kept as offsets.
@@ -225,7 +207,7 @@ void append_json_value(std::string& out, uint32_t type, std::string_view text) {
         bytes += char(hi * 16 + lo);
       }
       out += '"';
-      append_base64(out, bytes);
+      formats::append_base64(out, bytes);
       out += '"';
       return;
     }

@@ -1,0 +1,362 @@
+#include "formats/parquet/column_writer.hpp"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "formats/parquet/encoding.hpp"
+
+namespace sluice::formats::parquet {
+
+namespace {
+
+// Pages hold at most this many entries even when their values are tiny (dictionary indices, nulls): readers
+// size their work by pages, and a page of millions of entries is a page nobody can skip into.
+constexpr size_t kMaxPageEntries = 64 * 1024;
+// Longer minimum and maximum byte arrays are left out of the statistics rather than bloat every footer.
+constexpr size_t kMaxStatisticBytes = 256;
+
+size_t fixed_width(Type type, int32_t type_length) {
+  switch (type) {
+    case Type::boolean: return 1;
+    case Type::int32:
+    case Type::float32: return 4;
+    case Type::int64:
+    case Type::float64: return 8;
+    case Type::int96: return 12;
+    case Type::fixed_len_byte_array: return size_t(type_length);
+    case Type::byte_array: return 0;
+  }
+  return 0;
+}
+
+template <class T>
+T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+bool unsigned_less(std::string_view a, std::string_view b) {
+  const int c = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+  return c < 0 || (c == 0 && a.size() < b.size());
+}
+
+// Parquet's type-defined sort order for the types the writer produces.
+bool less(Type type, std::string_view a, std::string_view b) {
+  switch (type) {
+    case Type::boolean: return a[0] < b[0];
+    case Type::int32: return load<int32_t>(a.data()) < load<int32_t>(b.data());
+    case Type::int64: return load<int64_t>(a.data()) < load<int64_t>(b.data());
+    case Type::float32: return load<float>(a.data()) < load<float>(b.data());
+    case Type::float64: return load<double>(a.data()) < load<double>(b.data());
+    case Type::fixed_len_byte_array:  // decimals: big-endian two's complement
+      if (a[0] != b[0]) return int8_t(a[0]) < int8_t(b[0]);
+      return std::memcmp(a.data(), b.data(), a.size()) < 0;
+    case Type::byte_array: return unsigned_less(a, b);
+    case Type::int96: break;
+  }
+  return false;
+}
+
+bool is_nan(Type type, std::string_view v) {
+  if (type == Type::float32) return std::isnan(load<float>(v.data()));
+  if (type == Type::float64) return std::isnan(load<double>(v.data()));
+  return false;
+}
+
+}  // namespace
+
+struct ColumnWriter::Impl {
+  Type physical;
+  size_t width;
+  int16_t max_def, max_rep;
+  std::vector<std::string> path;
+  WriterOptions options;
+  Compressor compressor;
+
+  // The open page.
+  std::vector<uint8_t> def, rep;
+  size_t page_entries = 0;
+  std::string values;             // PLAIN bytes, when not dictionary-encoding
+  std::vector<uint32_t> indices;  // dictionary indices, when dictionary-encoding
+  bool dictionary_mode;
+
+  // The dictionary: entries in PLAIN layout (the dictionary page's body as it stands) and an open-addressing
+  // table of entry numbers + 1 (0: empty).
+  std::string dict_data;
+  std::vector<uint32_t> dict_starts;  // where entry i's value bytes start in dict_data (after a length prefix)
+  std::vector<uint32_t> dict_sizes;
+  std::vector<uint32_t> table;
+  bool dictionary_used = false;
+
+  // The column chunk so far.
+  std::string pages;
+  size_t pages_uncompressed = 0;
+  size_t chunk_entries = 0;
+  int64_t null_count = 0;
+  bool plain_pages = false;
+  std::optional<std::string> min, max;
+  std::string body, compressed;
+
+  Impl(Type t, int32_t type_length, int16_t d, int16_t r, std::vector<std::string> p, const WriterOptions& o)
+      : physical(t),
+        width(fixed_width(t, type_length)),
+        max_def(d),
+        max_rep(r),
+        path(std::move(p)),
+        options(o),
+        compressor(o.codec, o.level),
+        dictionary_mode(o.dictionary && t != Type::boolean) {}
+
+  uint32_t intern(std::string_view v) {
+    if (table.size() < 2 * (dict_sizes.size() + 1)) grow_table();
+    const uint64_t h = XXH3_64bits(v.data(), v.size());
+    const size_t mask = table.size() - 1;
+    for (size_t slot = size_t(h) & mask;; slot = (slot + 1) & mask) {
+      const uint32_t entry = table[slot];
+      if (entry == 0) {
+        const auto index = uint32_t(dict_sizes.size());
+        if (physical == Type::byte_array) {
+          const auto size = uint32_t(v.size());
+          dict_data.append(reinterpret_cast<const char*>(&size), 4);
+        }
+        dict_starts.push_back(uint32_t(dict_data.size()));
+        dict_sizes.push_back(uint32_t(v.size()));
+        dict_data.append(v);
+        table[slot] = index + 1;
+        return index;
+      }
+      const uint32_t i = entry - 1;
+      if (dict_sizes[i] == v.size() && std::memcmp(dict_data.data() + dict_starts[i], v.data(), v.size()) == 0) return i;
+    }
+  }
+
+  void grow_table() {
+    std::vector<uint32_t> bigger(std::max<size_t>(1024, table.size() * 2), 0);
+    const size_t mask = bigger.size() - 1;
+    for (uint32_t i = 0; i < dict_sizes.size(); ++i) {
+      const uint64_t h = XXH3_64bits(dict_data.data() + dict_starts[i], dict_sizes[i]);
+      size_t slot = size_t(h) & mask;
+      while (bigger[slot]) slot = (slot + 1) & mask;
+      bigger[slot] = i + 1;
+    }
+    table.swap(bigger);
+  }
+
+  std::string_view dict_entry(uint32_t i) const { return std::string_view(dict_data).substr(dict_starts[i], dict_sizes[i]); }
+
+  size_t open_page_bytes() const {
+    return def.size() / 4 + rep.size() / 4 + values.size() + indices.size() * size_t(bit_width_for(uint32_t(dict_sizes.size()))) / 8;
+  }
+
+  void observe(std::string_view v) {
+    if (is_nan(physical, v)) return;  // NaN has no place in an order
+    if (!min || less(physical, v, *min)) min = std::string(v);
+    if (!max || less(physical, *max, v)) max = std::string(v);
+  }
+
+  void close_page() {
+    if (page_entries == 0) return;
+    body.clear();
+    if (max_rep > 0) {
+      RleEncoder levels(bit_width_for(uint32_t(max_rep)));
+      for (uint8_t r : rep) levels.put(r);
+      append_v1_levels(levels, body);
+    }
+    if (max_def > 0) {
+      RleEncoder levels(bit_width_for(uint32_t(max_def)));
+      for (uint8_t d : def) levels.put(d);
+      append_v1_levels(levels, body);
+    }
+    size_t present;
+    if (dictionary_mode) {
+      present = indices.size();
+      const int bits = bit_width_for(dict_sizes.empty() ? 0 : uint32_t(dict_sizes.size() - 1));
+      body.push_back(char(bits));
+      RleEncoder encoder(bits);
+      for (uint32_t i : indices) encoder.put(i);
+      encoder.finish(body);
+      for (uint32_t i : indices) observe(dict_entry(i));
+      dictionary_used = true;
+    } else if (physical == Type::boolean) {
+      present = values.size();
+      encode_plain_booleans(reinterpret_cast<const uint8_t*>(values.data()), values.size(), body);
+      for (size_t i = 0; i < values.size(); ++i) observe(std::string_view(values).substr(i, 1));
+      plain_pages = true;
+    } else {
+      present = 0;
+      std::string_view rest = values;
+      while (!rest.empty()) {
+        size_t size = width;
+        if (physical == Type::byte_array) {
+          size = load<uint32_t>(rest.data());
+          rest.remove_prefix(4);
+        }
+        observe(rest.substr(0, size));
+        rest.remove_prefix(size);
+        ++present;
+      }
+      body.append(values);
+      plain_pages = true;
+    }
+    null_count += int64_t(page_entries - present);
+    PageHeader h;
+    h.type = PageType::data_page;
+    h.uncompressed_page_size = int32_t(body.size());
+    std::string_view stored = body;
+    if (options.codec != Codec::uncompressed) {
+      compressor.run(body, compressed);
+      stored = compressed;
+    }
+    h.compressed_page_size = int32_t(stored.size());
+    h.data_page = DataPageHeader{int32_t(page_entries), dictionary_mode ? Encoding::rle_dictionary : Encoding::plain,
+                                 Encoding::rle, Encoding::rle, std::nullopt};
+    const size_t before = pages.size();
+    serialize(h, pages);
+    pages_uncompressed += pages.size() - before + body.size();
+    pages.append(stored);
+    chunk_entries += page_entries;
+    page_entries = 0;
+    def.clear();
+    rep.clear();
+    values.clear();
+    indices.clear();
+  }
+};
+
+ColumnWriter::ColumnWriter(Type physical, int32_t type_length, int16_t max_def, int16_t max_rep,
+                           std::vector<std::string> path, const WriterOptions& options)
+    : impl_(std::make_unique<Impl>(physical, type_length, max_def, max_rep, std::move(path), options)) {}
+ColumnWriter::~ColumnWriter() = default;
+ColumnWriter::ColumnWriter(ColumnWriter&&) noexcept = default;
+ColumnWriter& ColumnWriter::operator=(ColumnWriter&&) noexcept = default;
+
+void ColumnWriter::add_null(int16_t def, int16_t rep) {
+  Impl& m = *impl_;
+  if (m.max_def > 0) m.def.push_back(uint8_t(def));
+  if (m.max_rep > 0) m.rep.push_back(uint8_t(rep));
+  ++m.page_entries;
+}
+
+void ColumnWriter::add(int16_t rep, std::string_view plain) {
+  Impl& m = *impl_;
+  if (m.max_def > 0) m.def.push_back(uint8_t(m.max_def));
+  if (m.max_rep > 0) m.rep.push_back(uint8_t(rep));
+  ++m.page_entries;
+  if (m.dictionary_mode) {
+    m.indices.push_back(m.intern(plain));
+  } else {
+    if (m.physical == Type::byte_array) {
+      const auto size = uint32_t(plain.size());
+      m.values.append(reinterpret_cast<const char*>(&size), 4);
+    }
+    m.values.append(plain);
+  }
+}
+
+ColumnWriter::Mark ColumnWriter::mark() const {
+  const Impl& m = *impl_;
+  return {m.page_entries, m.values.size(), m.indices.size()};
+}
+
+void ColumnWriter::rollback(const Mark& mark) {
+  Impl& m = *impl_;
+  m.page_entries = mark.entries;
+  if (m.max_def > 0) m.def.resize(mark.entries);
+  if (m.max_rep > 0) m.rep.resize(mark.entries);
+  m.values.resize(mark.values_bytes);
+  m.indices.resize(mark.values);
+}
+
+void ColumnWriter::maybe_close_page() {
+  Impl& m = *impl_;
+  if (m.dictionary_mode && m.dict_data.size() > m.options.dictionary_bytes) {
+    // The dictionary has outgrown its page: pages so far keep it, the rest of the chunk is PLAIN.
+    m.close_page();
+    m.dictionary_mode = false;
+    return;
+  }
+  if (m.page_entries >= kMaxPageEntries || m.open_page_bytes() >= m.options.page_bytes) m.close_page();
+}
+
+size_t ColumnWriter::estimated_bytes() const {
+  const Impl& m = *impl_;
+  return m.pages.size() + m.open_page_bytes() + (m.dictionary_used || m.dictionary_mode ? m.dict_data.size() : 0);
+}
+
+size_t ColumnWriter::entries() const { return impl_->chunk_entries + impl_->page_entries; }
+
+ColumnChunk ColumnWriter::finish(uint64_t offset, std::string& out) {
+  Impl& m = *impl_;
+  m.close_page();
+  ColumnMetaData meta;
+  meta.type = m.physical;
+  meta.path = m.path;
+  meta.codec = m.options.codec;
+  meta.num_values = int64_t(m.chunk_entries);
+  const size_t start = out.size();
+  size_t uncompressed = 0;
+  if (m.dictionary_used) {
+    meta.dictionary_page_offset = int64_t(offset);
+    PageHeader h;
+    h.type = PageType::dictionary_page;
+    h.uncompressed_page_size = int32_t(m.dict_data.size());
+    std::string_view stored = m.dict_data;
+    if (m.options.codec != Codec::uncompressed) {
+      m.compressor.run(m.dict_data, m.compressed);
+      stored = m.compressed;
+    }
+    h.compressed_page_size = int32_t(stored.size());
+    h.dictionary_page = DictionaryPageHeader{int32_t(m.dict_sizes.size()), Encoding::plain, false};
+    serialize(h, out);
+    uncompressed += out.size() - start + m.dict_data.size();
+    out.append(stored);
+  }
+  meta.data_page_offset = int64_t(offset + (out.size() - start));
+  out.append(m.pages);
+  uncompressed += m.pages_uncompressed;
+  meta.total_compressed_size = int64_t(out.size() - start);
+  meta.total_uncompressed_size = int64_t(uncompressed);
+  if (m.dictionary_used || m.plain_pages) meta.encodings.push_back(Encoding::plain);
+  if (m.max_def > 0 || m.max_rep > 0) meta.encodings.push_back(Encoding::rle);
+  if (m.dictionary_used) meta.encodings.push_back(Encoding::rle_dictionary);
+  Statistics stats;
+  stats.null_count = m.null_count;
+  if (m.min && m.max && m.min->size() <= kMaxStatisticBytes && m.max->size() <= kMaxStatisticBytes) {
+    // The spec's rule for zeros: a minimum of +0 is written as -0 and a maximum of -0 as +0, since readers
+    // compare with -0 < +0 and either may be in the data.
+    if (m.physical == Type::float32 || m.physical == Type::float64) {
+      if (m.physical == Type::float32 && load<float>(m.min->data()) == 0) *m.min = std::string("\0\0\0\x80", 4);
+      if (m.physical == Type::float32 && load<float>(m.max->data()) == 0) *m.max = std::string(4, '\0');
+      if (m.physical == Type::float64 && load<double>(m.min->data()) == 0) *m.min = std::string("\0\0\0\0\0\0\0\x80", 8);
+      if (m.physical == Type::float64 && load<double>(m.max->data()) == 0) *m.max = std::string(8, '\0');
+    }
+    stats.min_value = std::move(m.min);
+    stats.max_value = std::move(m.max);
+  }
+  meta.statistics = std::move(stats);
+  ColumnChunk chunk;
+  chunk.file_offset = int64_t(offset);
+  chunk.meta_data = std::move(meta);
+
+  // A fresh start for the next row group: its own dictionary, and dictionary encoding tried again.
+  m.pages.clear();
+  m.pages_uncompressed = 0;
+  m.chunk_entries = 0;
+  m.null_count = 0;
+  m.plain_pages = false;
+  m.min.reset();
+  m.max.reset();
+  m.dict_data.clear();
+  m.dict_starts.clear();
+  m.dict_sizes.clear();
+  m.table.clear();
+  m.dictionary_used = false;
+  m.dictionary_mode = m.options.dictionary && m.physical != Type::boolean;
+  return chunk;
+}
+
+}  // namespace sluice::formats::parquet

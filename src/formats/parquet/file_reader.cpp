@@ -1,0 +1,254 @@
+#include "formats/parquet/file_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "formats/json_check.hpp"
+#include "formats/parquet/column_reader.hpp"
+
+namespace sluice::formats::parquet {
+
+namespace {
+
+constexpr char kMagic[] = "PAR1";
+constexpr char kEncryptedMagic[] = "PARE";
+
+void read_exactly(int fd, uint64_t offset, size_t size, std::string& into, const std::string& path) {
+  into.resize(size);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, into.data() + done, size - done, off_t(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error(path + ": cannot read: " + std::strerror(errno));
+    if (n == 0) throw ParquetError(path + ": the file ends at byte " + std::to_string(offset + done));
+    done += size_t(n);
+  }
+}
+
+}  // namespace
+
+FileReader::FileReader(const std::string& path, const Limits& limits) : path_(path), limits_(limits) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+  try {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) throw std::runtime_error(path + ": cannot stat: " + std::strerror(errno));
+    const uint64_t size = uint64_t(st.st_size);
+    if (size < 12) fail("too short for a Parquet file (" + std::to_string(size) + " bytes)");
+    std::string bytes;
+    read_exactly(fd_, 0, 4, bytes, path_);
+    if (bytes != kMagic) fail("does not start with PAR1: not a Parquet file");
+    read_exactly(fd_, size - 8, 8, bytes, path_);
+    if (bytes.compare(4, 4, kEncryptedMagic) == 0) fail("the footer is encrypted, which sluice does not read");
+    if (bytes.compare(4, 4, kMagic) != 0) fail("does not end with PAR1: not a Parquet file, or one cut short");
+    uint32_t footer_size;
+    std::memcpy(&footer_size, bytes.data(), 4);
+    if (footer_size > size - 12) fail("its footer length (" + std::to_string(footer_size) + ") is longer than the file");
+    if (footer_size > limits_.max_footer_bytes)
+      fail("its footer of " + std::to_string(footer_size) + " bytes passes the limit of " + std::to_string(limits_.max_footer_bytes));
+    data_end_ = size - 8 - footer_size;
+    read_exactly(fd_, data_end_, footer_size, bytes, path_);
+    try {
+      metadata_ = parse_file_metadata(bytes, limits_);
+      schema_ = Schema::from_elements(metadata_.schema, limits_);
+    } catch (const ParquetError& e) {
+      fail(std::string("footer: ") + e.what());
+    }
+    if (metadata_.encrypted) fail("its columns are encrypted, which sluice does not read");
+    const size_t leaves = schema_.leaves().size();
+    for (size_t g = 0; g < metadata_.row_groups.size(); ++g) {
+      const RowGroup& rg = metadata_.row_groups[g];
+      const std::string where = "row group " + std::to_string(g);
+      if (rg.num_rows < 0) fail(where + " has a negative row count");
+      if (rg.columns.size() != leaves)
+        fail(where + " has " + std::to_string(rg.columns.size()) + " column chunks for " + std::to_string(leaves) + " columns");
+      for (size_t c = 0; c < leaves; ++c) {
+        const ColumnChunk& chunk = rg.columns[c];
+        const std::string column = "column '" + schema_.leaf_name(c) + "', " + where;
+        if (chunk.encrypted) fail(column + " is encrypted, which sluice does not read");
+        if (chunk.file_path) fail(column + " lives in another file (" + *chunk.file_path + "), which sluice does not read");
+        if (!chunk.meta_data) fail(column + " has no metadata");
+        if (chunk.meta_data->path != schema_.leaf_path(c)) fail(column + ": the chunk's path does not match the schema");
+      }
+    }
+    // Names and map shapes once, not per row.
+    const auto& nodes = schema_.nodes();
+    keys_.resize(nodes.size());
+    object_maps_.resize(nodes.size());
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      append_json_string(keys_[i], nodes[i].name);
+      keys_[i] += ':';
+      if (nodes[i].kind == SchemaNode::Kind::map && nodes[i].children.size() == 2) {
+        const SchemaNode& key = nodes[size_t(nodes[i].children[0])];
+        object_maps_[i] = key.kind == SchemaNode::Kind::primitive &&
+                          value_format(key, "map key '" + key.name + "'").kind == ValueFormat::Kind::string;
+      }
+    }
+  } catch (...) {
+    ::close(fd_);
+    throw;
+  }
+}
+
+FileReader::~FileReader() {
+  columns_.clear();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FileReader::fail(const std::string& what) const { throw ParquetError(path_ + ": " + what); }
+
+void FileReader::open_row_group() {
+  const RowGroup& rg = metadata_.row_groups[position_.row_group];
+  columns_.clear();
+  columns_.reserve(rg.columns.size());
+  for (size_t c = 0; c < rg.columns.size(); ++c) {
+    const ColumnMetaData& meta = *rg.columns[c].meta_data;
+    const std::string where =
+        path_ + ": column '" + schema_.leaf_name(c) + "', row group " + std::to_string(position_.row_group);
+    columns_.push_back(std::make_unique<ColumnReader>(fd_, column_extent(meta, data_end_, where), meta, schema_.leaf(c),
+                                                      limits_, where));
+  }
+  row_group_open_ = true;
+}
+
+ColumnReader& FileReader::column(int32_t leaf) {
+  ColumnReader& c = *columns_[size_t(leaf)];
+  if (c.at_end())
+    throw ParquetError(c.where() + ": the column ends before the row group's " +
+                       std::to_string(metadata_.row_groups[position_.row_group].num_rows) + " rows");
+  return c;
+}
+
+void FileReader::skip(const SchemaNode& node) {
+  for (int32_t leaf = node.first_leaf; leaf < node.first_leaf + node.leaf_count; ++leaf) column(leaf).advance();
+}
+
+void FileReader::emit(int32_t index, std::string& out) {
+  const SchemaNode& node = schema_.nodes()[size_t(index)];
+  switch (node.kind) {
+    case SchemaNode::Kind::primitive: {
+      ColumnReader& c = column(node.leaf);
+      if (c.has_value()) c.append_value(out);
+      else out.append("null");
+      c.advance();
+      return;
+    }
+    case SchemaNode::Kind::group: {
+      if (column(node.first_leaf).def() < node.def_level) {
+        out.append("null");
+        skip(node);
+        return;
+      }
+      out.push_back('{');
+      for (size_t i = 0; i < node.children.size(); ++i) {
+        if (i) out.push_back(',');
+        out.append(keys_[size_t(node.children[i])]);
+        emit(node.children[i], out);
+      }
+      out.push_back('}');
+      return;
+    }
+    case SchemaNode::Kind::list:
+    case SchemaNode::Kind::map: {
+      ColumnReader& first = column(node.first_leaf);
+      const bool object = object_maps_[size_t(index)];
+      const int16_t def = first.def();
+      if (def < node.def_level) {
+        out.append("null");
+        skip(node);
+        return;
+      }
+      if (def < node.entry_def_level) {
+        out.append(object ? "{}" : "[]");
+        skip(node);
+        return;
+      }
+      out.push_back(object ? '{' : '[');
+      bool more = false;
+      do {
+        if (more) out.push_back(',');
+        if (node.kind == SchemaNode::Kind::list || node.children.size() == 1) {
+          emit(node.children[0], out);  // a list's element, or a key-only map's key
+        } else if (object) {
+          const SchemaNode& key = schema_.nodes()[size_t(node.children[0])];
+          if (!column(key.leaf).has_value()) fail("column '" + schema_.leaf_name(size_t(key.leaf)) + "': a map key is null");
+          emit(node.children[0], out);
+          out.push_back(':');
+          emit(node.children[1], out);
+        } else {
+          out.append("{\"key\":");
+          emit(node.children[0], out);
+          out.append(",\"value\":");
+          emit(node.children[1], out);
+          out.push_back('}');
+        }
+        more = !first.at_end() && first.rep() == node.entry_rep_level;
+      } while (more);
+      out.push_back(object ? '}' : ']');
+      return;
+    }
+  }
+}
+
+bool FileReader::next(std::string& out) {
+  const auto& groups = metadata_.row_groups;
+  while (position_.row_group < groups.size() && position_.row >= uint64_t(groups[position_.row_group].num_rows)) {
+    if (row_group_open_) {
+      for (size_t c = 0; c < columns_.size(); ++c)
+        if (!columns_[c]->at_end())
+          throw ParquetError(columns_[c]->where() + ": the column holds more than the row group's " +
+                             std::to_string(groups[position_.row_group].num_rows) + " rows");
+      row_group_open_ = false;
+      columns_.clear();
+    }
+    ++position_.row_group;
+    position_.row = 0;
+  }
+  if (position_.row_group >= groups.size()) return false;
+  if (!row_group_open_) open_row_group();
+  const SchemaNode& root = schema_.root();
+  out.push_back('{');
+  if (schema_.flat()) {
+    for (size_t i = 0; i < root.children.size(); ++i) {
+      if (i) out.push_back(',');
+      const int32_t child = root.children[i];
+      out.append(keys_[size_t(child)]);
+      ColumnReader& c = column(schema_.nodes()[size_t(child)].leaf);
+      if (c.has_value()) c.append_value(out);
+      else out.append("null");
+      c.advance();
+    }
+  } else {
+    for (size_t i = 0; i < root.children.size(); ++i) {
+      if (i) out.push_back(',');
+      out.append(keys_[size_t(root.children[i])]);
+      emit(root.children[i], out);
+    }
+    // Every column must now stand at the start of the next row: levels that disagree between columns would
+    // otherwise shift values into the wrong rows without a word.
+    for (auto& c : columns_)
+      if (!c->at_end() && c->rep() != 0) throw ParquetError(c->where() + ": repetition levels disagree with the other columns'");
+  }
+  out.push_back('}');
+  ++position_.row;
+  return true;
+}
+
+void FileReader::seek(RowPosition to) {
+  if (to.row_group != position_.row_group || to.row < position_.row) {
+    columns_.clear();
+    row_group_open_ = false;
+    position_ = {to.row_group, 0};
+  }
+  std::string scratch;
+  while (position_.row_group == to.row_group && position_.row < to.row) {
+    scratch.clear();
+    if (!next(scratch)) return;
+  }
+}
+
+}  // namespace sluice::formats::parquet

@@ -1,0 +1,61 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "formats/parquet/codec.hpp"
+#include "formats/parquet/metadata.hpp"
+
+namespace sluice::formats::parquet {
+
+// One page of a column chunk, decompressed. For data pages the levels and the values are split apart, since
+// DATA_PAGE_V2 keeps its levels outside the compressed part and DATA_PAGE keeps them inside.
+struct Page {
+  PageHeader header;
+  uint64_t offset = 0;              // of the page header in the file
+  std::string_view repetition;      // encoded repetition levels (v1: the 4-byte length prefix is removed)
+  std::string_view definition;      // encoded definition levels
+  std::string_view values;          // encoded values (dictionary pages: the dictionary)
+  int32_t num_values = 0;           // level entries (data pages), or dictionary entries
+  Encoding encoding = Encoding::plain;
+  bool v2 = false;
+};
+
+// Streams a column chunk's pages from a file: one page in memory at a time, each read with pread straight
+// after the previous one. Every size the file states is checked against the chunk's extent, the file's size
+// and Limits before it sizes a buffer.
+class PageReader {
+ public:
+  struct Extent {
+    uint64_t start = 0, end = 0;  // the chunk's bytes: its first page to the end of its last
+  };
+  // `where` names the column for errors ("column 'a.b', row group 3").
+  PageReader(int fd, Extent extent, Codec codec, int16_t max_rep, int16_t max_def, const Limits& limits, std::string where);
+
+  // The next page, or nullptr at the end of the chunk. The page (and the views in it) stays valid until the
+  // next call. Index pages are skipped.
+  const Page* next();
+
+  const std::string& where() const { return where_; }
+
+ private:
+  void read_at(uint64_t offset, size_t size, std::string& into);
+  [[noreturn]] void fail(const std::string& what) const;
+
+  int fd_;
+  Extent extent_;
+  uint64_t position_;
+  Codec codec_;
+  int16_t max_rep_, max_def_;
+  const Limits& limits_;
+  std::string where_;
+  Decompressor decompressor_;
+  std::string header_bytes_, compressed_, decompressed_;
+  Page page_;
+};
+
+// Where a column chunk's pages lie, checked against the file: the dictionary page offset when there is one
+// (some writers set it to 0 to mean none), else the first data page.
+PageReader::Extent column_extent(const ColumnMetaData& column, uint64_t data_end, const std::string& where);
+
+}  // namespace sluice::formats::parquet

@@ -1,0 +1,172 @@
+#include "formats/parquet/writer.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "formats/parquet/file_reader.hpp"
+#include "support/test_support.hpp"
+
+using namespace sluice::formats::parquet;
+using sluice::testing::TempDir;
+namespace json = boost::json;
+
+namespace {
+
+std::vector<ColumnSpec> columns(std::initializer_list<std::pair<const char*, const char*>> list) {
+  std::vector<ColumnSpec> out;
+  for (const auto& [name, type] : list) out.push_back({name, parse_column_type(type)});
+  return out;
+}
+
+// Writes the records as a file (a row group whenever `row_group_bytes` is passed) and reads every row back.
+std::vector<std::string> round_trip(const std::vector<ColumnSpec>& specs, const std::vector<std::string>& records,
+                                    const std::string& path, WriterOptions options = {}, size_t row_group_bytes = SIZE_MAX,
+                                    std::vector<std::string>* rejections = nullptr) {
+  Writer writer(specs, options);
+  std::string file(kParquetMagic);
+  std::vector<RowGroup> groups;
+  for (const auto& r : records) {
+    if (auto why = writer.add(r)) {
+      if (rejections) rejections->push_back(*why);
+      continue;
+    }
+    if (writer.estimated_bytes() >= row_group_bytes) groups.push_back(writer.flush(file.size(), file));
+  }
+  if (writer.rows()) groups.push_back(writer.flush(file.size(), file));
+  file += writer.footer(groups, {{"sluice", std::string("{}")}}, "sluice version test");
+  sluice::testing::write_file(path, file);
+  FileReader reader(path);
+  std::vector<std::string> rows;
+  std::string row;
+  while (reader.next(row)) {
+    rows.push_back(row);
+    row.clear();
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("records of every column type come back from the file as they went in") {
+  TempDir dir;
+  const auto specs = columns({{"id", "int64 not null"},
+                              {"small", "int32"},
+                              {"f", "float"},
+                              {"d", "double"},
+                              {"b", "bool"},
+                              {"s", "string"},
+                              {"raw", "bytes"},
+                              {"day", "date"},
+                              {"ms", "timestamp(ms)"},
+                              {"us", "timestamp(us, utc)"},
+                              {"ns", "timestamp(ns, utc)"},
+                              {"d9", "decimal(9,2)"},
+                              {"d18", "decimal(18,4)"},
+                              {"d38", "decimal(38,10)"},
+                              {"tags", "list<string not null>"},
+                              {"nums", "list<int64>"},
+                              {"point", "struct{x: double, y: double, label: struct{text: string}}"},
+                              {"items", "list<struct{k: string, v: list<int32>}>"}});
+  const std::vector<std::string> records = {
+      R"({"id":1,"small":-2147483648,"f":0.1,"d":-1.5e300,"b":true,"s":"plain","raw":"AAEC/w==","day":"2024-02-29","ms":"1969-12-31T23:59:59.999","us":"2024-02-29T13:45:00.123456Z","ns":"1677-09-21T00:12:43.145224192Z","d9":"-0.05","d18":"-99999999999999.9999","d38":"-9999999999999999999999999999.9999999999","tags":["a","b"],"nums":[9223372036854775807,null,-9223372036854775808],"point":{"x":1,"y":2,"label":{"text":"p"}},"items":[{"k":"a","v":[1,null]},null,{"k":null,"v":[]}]})",
+      R"({"id":2,"small":null,"f":null,"d":null,"b":null,"s":null,"raw":null,"day":null,"ms":null,"us":null,"ns":null,"d9":null,"d18":null,"d38":null,"tags":null,"nums":null,"point":null,"items":null})",
+      R"({"id":3,"small":7,"f":"NaN","d":"-Infinity","b":false,"s":"ünï \"q\" \\ \n","raw":"","day":"-0001-12-31","ms":"2262-04-11T23:47:16.854","us":"0001-01-01T00:00:00.000000Z","ns":"2262-04-11T23:47:16.854775807Z","d9":"0.00","d18":"-0.0001","d38":"0.0000000001","tags":[],"nums":[],"point":{"x":null,"y":null,"label":null},"items":[]})",
+      R"({"id":4,"point":{"label":{"text":null}},"items":[null]})",
+  };
+  const auto rows = round_trip(specs, records, dir / "all.parquet");
+  REQUIRE(rows.size() == records.size());
+  // Missing fields come back as explicit nulls; everything else exactly as written.
+  for (size_t i = 0; i < 3; ++i) CHECK(json::parse(rows[i]) == json::parse(records[i]));
+  const json::value last = json::parse(rows[3]);
+  CHECK(last.at("small").is_null());
+  CHECK(last.at("point") == json::parse(R"({"x":null,"y":null,"label":{"text":null}})"));
+  CHECK(last.at("items") == json::parse("[null]"));
+}
+
+TEST_CASE("a record that does not fit is refused whole, and the ones around it are unharmed") {
+  TempDir dir;
+  const auto specs = columns({{"id", "int64 not null"}, {"amount", "decimal(9,2)"}, {"tags", "list<string>"}});
+  std::vector<std::string> rejections;
+  const auto rows = round_trip(specs,
+                               {R"({"id":1,"amount":"1.50","tags":["a"]})",
+                                R"({"id":2,"tags":["b","c"],"amount":"1.505"})",
+                                R"({"tags":["d"]})",
+                                R"({"id":"x"})",
+                                R"({"id":5,"id":6})",
+                                R"({"id":7,"amount":1.25,"tags":["e",1]})",
+                                R"([1,2])",
+                                R"({"id":8} trailing)",
+                                R"({"id":9,"amount":1234567.9,"tags":[]})"},
+                               dir / "bad.parquet", {}, SIZE_MAX, &rejections);
+  REQUIRE(rows.size() == 2);
+  CHECK(json::parse(rows[0]) == json::parse(R"({"id":1,"amount":"1.50","tags":["a"]})"));
+  CHECK(json::parse(rows[1]) == json::parse(R"({"id":9,"amount":"1234567.90","tags":[]})"));
+  REQUIRE(rejections.size() == 7);
+  CHECK_THAT(rejections[0], Catch::Contains("field 'amount'") && Catch::Contains("more decimal places"));
+  CHECK_THAT(rejections[1], Catch::Contains("field 'id'") && Catch::Contains("not nullable"));
+  CHECK_THAT(rejections[2], Catch::Contains("field 'id'") && Catch::Contains("expected an integer, got a string"));
+  CHECK_THAT(rejections[3], Catch::Contains("appears twice"));
+  CHECK_THAT(rejections[4], Catch::Contains("field 'tags.element'") && Catch::Contains("expected a string"));
+  CHECK_THAT(rejections[5], Catch::Contains("not a JSON object"));
+  CHECK_THAT(rejections[6], Catch::Contains("text after the JSON object") || Catch::Contains("invalid JSON"));
+}
+
+TEST_CASE("many rows cross pages, dictionaries fall back to PLAIN, and row groups split by size") {
+  TempDir dir;
+  const auto specs = columns({{"id", "int64 not null"}, {"category", "string"}, {"unique", "string"}, {"n", "list<int32>"}});
+  std::vector<std::string> records;
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 200000; ++i) {
+    json::object r;
+    r["id"] = i;
+    r["category"] = "cat" + std::to_string(rng() % 7);
+    if (i % 11) r["unique"] = "u" + std::to_string(rng()) + std::string(rng() % 40, 'x');
+    else r["unique"] = nullptr;
+    json::array n;
+    for (int k = 0; k < int(rng() % 4); ++k) n.push_back(int(rng() % 1000));
+    r["n"] = n;
+    records.push_back(json::serialize(r));
+  }
+  for (Codec codec : {Codec::zstd, Codec::snappy, Codec::gzip, Codec::uncompressed}) {
+    WriterOptions options;
+    options.codec = codec;
+    options.dictionary_bytes = 64 * 1024;
+    options.page_bytes = 64 * 1024;
+    const std::string path = dir / (std::string(codec_name(codec)) + ".parquet");
+    const auto rows = round_trip(specs, records, path, options, 512 << 10);
+    REQUIRE(rows.size() == records.size());
+    for (size_t i = 0; i < rows.size(); i += 997) CHECK(json::parse(rows[i]) == json::parse(records[i]));
+    CHECK(rows.back().size() > 0);
+    FileReader reader(path);
+    CHECK(reader.metadata().row_groups.size() > 3);
+    CHECK(reader.metadata().num_rows == 200000);
+    const auto& unique = *reader.metadata().row_groups[0].columns[2].meta_data;
+    CHECK(std::count(unique.encodings.begin(), unique.encodings.end(), Encoding::rle_dictionary) == 1);
+    CHECK(std::count(unique.encodings.begin(), unique.encodings.end(), Encoding::plain) == 1);
+    CHECK(unique.statistics->null_count > 0);
+  }
+}
+
+TEST_CASE("a reader resumes at any row group and row") {
+  TempDir dir;
+  const auto specs = columns({{"id", "int64 not null"}, {"l", "list<int64>"}});
+  std::vector<std::string> records;
+  for (int i = 0; i < 5000; ++i) records.push_back(R"({"id":)" + std::to_string(i) + R"(,"l":[)" + std::to_string(i) + "]}");
+  round_trip(specs, records, dir / "seek.parquet", {}, 8 * 1024);
+  FileReader reader(dir / "seek.parquet");
+  REQUIRE(reader.metadata().row_groups.size() > 2);
+  const auto& groups = reader.metadata().row_groups;
+  uint64_t first_of_group2 = uint64_t(groups[0].num_rows + groups[1].num_rows);
+  reader.seek({2, 17});
+  std::string row;
+  REQUIRE(reader.next(row));
+  CHECK(json::parse(row).at("id").as_int64() == int64_t(first_of_group2 + 17));
+  reader.seek({0, 3});
+  row.clear();
+  REQUIRE(reader.next(row));
+  CHECK(json::parse(row).at("id").as_int64() == 3);
+  CHECK(reader.position() == RowPosition{0, 4});
+  reader.seek({uint32_t(groups.size()), 0});
+  CHECK_FALSE(reader.next(row));
+}
