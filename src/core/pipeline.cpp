@@ -261,6 +261,8 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   awaitable<void> commit(Batch& batch) {
     auto started = std::chrono::steady_clock::now();
     state::WriteBatch txn;
+    // The sink first: records it cannot write join the source's rejects in the same commit.
+    if (!batch.records.empty()) co_await sink->write(batch, txn);
     if (!batch.rejected.empty()) {
       Batch dl;
       dl.records = std::move(batch.rejected);
@@ -268,7 +270,6 @@ struct Pipeline::Run final : SourceContext, SinkContext {
       p.stats_->rejected += dl.records.size();
       batch.rejected = std::move(dl.records);
     }
-    if (!batch.records.empty()) co_await sink->write(batch, txn);
     channel->commit_state(batch, txn);
     if (source->shares_positions() && !batch.checkpoint.empty()) co_await publish_positions(batch, txn);
     co_await run_blocking(p.env_.blocking, [&] {

@@ -44,6 +44,9 @@ class Sink {
   // Repairs the sink after a crash (truncate, delete temp files) and returns the checkpoint when the sink
   // itself is authoritative for it (a database sink); nullopt means the engine's state store is.
   virtual boost::asio::awaitable<std::optional<Checkpoint>> open(SinkContext& ctx) = 0;
+  // A record the sink cannot write (its value does not fit the sink's declared types, say) is moved from
+  // batch.records to batch.rejected, marked rejected, its value a JSON object saying why ("reason") and what
+  // ("original"): the engine dead-letters it in the same commit, and the pipeline goes on.
   virtual boost::asio::awaitable<void> write(Batch& batch, state::WriteBatch& txn) = 0;
   // The txn written after the last write() is durable.
   virtual boost::asio::awaitable<void> committed() { co_return; }
