@@ -205,6 +205,16 @@ bool ColumnReader::next_data_page() {
 }
 
 bool ColumnReader::fill() {
+  try {
+    return fill_batch();
+  } catch (const ParquetError& e) {
+    // Decoders and the Thrift reader know the bytes, not the column: say which column and page they were.
+    if (std::string_view(e.what()).starts_with(where_)) throw;
+    throw ParquetError(where_ + ", page at byte " + std::to_string(pages_.offset()) + ": " + e.what());
+  }
+}
+
+bool ColumnReader::fill_batch() {
   if (page_left_ == 0 && !next_data_page()) return false;
   const size_t n = std::min(page_left_, kBatch);
   size_t present = n;

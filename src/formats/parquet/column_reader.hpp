@@ -75,6 +75,7 @@ class ColumnReader {
  private:
   struct Values;
   bool fill();
+  bool fill_batch();
   bool next_data_page();
   void load_dictionary(const Page& page);
   void start_values(const Page& page);

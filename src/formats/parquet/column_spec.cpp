@@ -1,5 +1,6 @@
 #include "formats/parquet/column_spec.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
@@ -101,15 +102,23 @@ class TypeParser {
     for (auto& c : word) c = char(std::tolower(uint8_t(c)));
     return word;
   }
-  // Field names keep their case, and may be quoted to hold anything but a quote.
+  // Field names keep their case, and may be quoted to hold anything.
   std::string field_name() {
     skip_space();
-    if (accept('"')) {
-      const size_t end = text_.find('"', pos_);
-      if (end == std::string_view::npos) fail("unterminated quoted field name");
-      std::string name(text_.substr(pos_, end - pos_));
-      pos_ = end + 1;
-      return name;
+    if (accept('"')) {  // "" inside stands for one quote, as in SQL
+      std::string name;
+      for (;;) {
+        if (pos_ >= text_.size()) fail("unterminated quoted field name");
+        const char c = text_[pos_++];
+        if (c != '"') {
+          name.push_back(c);
+        } else if (pos_ < text_.size() && text_[pos_] == '"') {
+          name.push_back('"');
+          ++pos_;
+        } else {
+          return name;
+        }
+      }
     }
     const size_t start = pos_;
     while (pos_ < text_.size() && (std::isalnum(uint8_t(text_[pos_])) || text_[pos_] == '_' || text_[pos_] == '-')) ++pos_;
@@ -206,6 +215,19 @@ void add_elements(const std::string& name, const ColumnType& t, std::vector<Sche
   out.push_back(std::move(e));
 }
 
+std::string quoted_if_needed(const std::string& name) {
+  const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(uint8_t(c)) || c == '_' || c == '-';
+  });
+  if (plain) return name;
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 ColumnType parse_column_type(std::string_view text) { return TypeParser(text).parse_all(); }
@@ -232,7 +254,7 @@ std::string describe(const ColumnType& t) {
       s = "struct{";
       for (size_t i = 0; i < t.children.size(); ++i) {
         if (i) s += ", ";
-        s += t.field_names[i] + ": " + describe(t.children[i]);
+        s += quoted_if_needed(t.field_names[i]) + ": " + describe(t.children[i]);
       }
       s += "}";
       break;

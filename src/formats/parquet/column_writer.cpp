@@ -96,6 +96,7 @@ struct ColumnWriter::Impl {
   std::string pages;
   size_t pages_uncompressed = 0;
   size_t chunk_entries = 0;
+  size_t chunk_values = 0;  // present values in the chunk's closed pages
   int64_t null_count = 0;
   bool plain_pages = false;
   std::optional<std::string> min, max;
@@ -203,6 +204,7 @@ struct ColumnWriter::Impl {
       plain_pages = true;
     }
     null_count += int64_t(page_entries - present);
+    chunk_values += present;
     PageHeader h;
     h.type = PageType::data_page;
     h.uncompressed_page_size = int32_t(body.size());
@@ -273,8 +275,12 @@ void ColumnWriter::rollback(const Mark& mark) {
 
 void ColumnWriter::maybe_close_page() {
   Impl& m = *impl_;
-  if (m.dictionary_mode && m.dict_data.size() > m.options.dictionary_bytes) {
-    // The dictionary has outgrown its page: pages so far keep it, the rest of the chunk is PLAIN.
+  // Fall back to PLAIN for the rest of the chunk (pages so far keep the dictionary) once the dictionary has
+  // outgrown its page, or once it is plainly not repeating itself: when most values are new, a dictionary
+  // only adds its own copy of every value.
+  const size_t values = m.chunk_values + m.indices.size();
+  if (m.dictionary_mode &&
+      (m.dict_data.size() > m.options.dictionary_bytes || (m.dict_sizes.size() > 1024 && m.dict_sizes.size() * 2 > values))) {
     m.close_page();
     m.dictionary_mode = false;
     return;
@@ -284,12 +290,16 @@ void ColumnWriter::maybe_close_page() {
 
 size_t ColumnWriter::estimated_bytes() const {
   const Impl& m = *impl_;
-  return m.pages.size() + m.open_page_bytes() + (m.dictionary_used || m.dictionary_mode ? m.dict_data.size() : 0);
+  // What is not encoded yet shrinks as the chunk's pages so far did: row groups land near their target size
+  // instead of short of it by the compression ratio.
+  const double ratio = m.pages_uncompressed > 0 ? double(m.pages.size()) / double(m.pages_uncompressed) : 1.0;
+  const size_t raw = m.open_page_bytes() + (m.dictionary_used || m.dictionary_mode ? m.dict_data.size() : 0);
+  return m.pages.size() + size_t(double(raw) * ratio);
 }
 
 size_t ColumnWriter::entries() const { return impl_->chunk_entries + impl_->page_entries; }
 
-ColumnChunk ColumnWriter::finish(uint64_t offset, std::string& out) {
+ColumnChunk ColumnWriter::finish(uint64_t offset, const std::function<void(std::string_view)>& write) {
   Impl& m = *impl_;
   m.close_page();
   ColumnMetaData meta;
@@ -297,8 +307,7 @@ ColumnChunk ColumnWriter::finish(uint64_t offset, std::string& out) {
   meta.path = m.path;
   meta.codec = m.options.codec;
   meta.num_values = int64_t(m.chunk_entries);
-  const size_t start = out.size();
-  size_t uncompressed = 0;
+  size_t written = 0, uncompressed = 0;
   if (m.dictionary_used) {
     meta.dictionary_page_offset = int64_t(offset);
     PageHeader h;
@@ -311,14 +320,18 @@ ColumnChunk ColumnWriter::finish(uint64_t offset, std::string& out) {
     }
     h.compressed_page_size = int32_t(stored.size());
     h.dictionary_page = DictionaryPageHeader{int32_t(m.dict_sizes.size()), Encoding::plain, false};
-    serialize(h, out);
-    uncompressed += out.size() - start + m.dict_data.size();
-    out.append(stored);
+    std::string header;
+    serialize(h, header);
+    write(header);
+    write(stored);
+    written += header.size() + stored.size();
+    uncompressed += header.size() + m.dict_data.size();
   }
-  meta.data_page_offset = int64_t(offset + (out.size() - start));
-  out.append(m.pages);
+  meta.data_page_offset = int64_t(offset + written);
+  write(m.pages);
+  written += m.pages.size();
   uncompressed += m.pages_uncompressed;
-  meta.total_compressed_size = int64_t(out.size() - start);
+  meta.total_compressed_size = int64_t(written);
   meta.total_uncompressed_size = int64_t(uncompressed);
   if (m.dictionary_used || m.plain_pages) meta.encodings.push_back(Encoding::plain);
   if (m.max_def > 0 || m.max_rep > 0) meta.encodings.push_back(Encoding::rle);
@@ -346,6 +359,7 @@ ColumnChunk ColumnWriter::finish(uint64_t offset, std::string& out) {
   m.pages.clear();
   m.pages_uncompressed = 0;
   m.chunk_entries = 0;
+  m.chunk_values = 0;
   m.null_count = 0;
   m.plain_pages = false;
   m.min.reset();

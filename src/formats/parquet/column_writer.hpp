@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,9 +51,10 @@ class ColumnWriter {
   size_t estimated_bytes() const;
   size_t entries() const;  // level entries in the row group
 
-  // Encodes what is left, appends the column chunk (dictionary page, data pages) to out, whose first byte will
-  // sit at file offset `offset`, and returns its metadata; the writer is then empty for the next row group.
-  ColumnChunk finish(uint64_t offset, std::string& out);
+  // Encodes what is left, hands the column chunk (dictionary page, data pages) to `write` in pieces, its first
+  // byte to sit at file offset `offset`, and returns its metadata; the writer is then empty for the next row
+  // group. Pieces go out as they are held, so a row group never exists twice in memory.
+  ColumnChunk finish(uint64_t offset, const std::function<void(std::string_view)>& write);
 
  private:
   struct Impl;

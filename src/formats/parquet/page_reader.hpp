@@ -37,6 +37,7 @@ class PageReader {
   const Page* next();
 
   const std::string& where() const { return where_; }
+  uint64_t offset() const { return page_.offset; }  // of the page last read, or being read
 
  private:
   void read_at(uint64_t offset, size_t size, std::string& into);

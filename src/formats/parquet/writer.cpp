@@ -59,6 +59,8 @@ struct Writer::Impl {
   std::string padded;
   std::string scratch;
   std::string error;
+  bool ignore_new_fields = true;
+  bool new_field = false;
 
   Impl(std::vector<ColumnSpec> s, const WriterOptions& o) : specs(std::move(s)), options(o) {
     elements = schema_elements(specs);
@@ -207,7 +209,16 @@ struct Writer::Impl {
             break;
           }
       }
-      if (index == n.children.size()) continue;  // not a column: ignored
+      if (index == n.children.size()) {  // not a column
+        if (ignore_new_fields) continue;
+        ondemand::value value;
+        ondemand::json_type type;
+        if (field.value().get(value) || value.type().get(type)) return fail(n, "invalid JSON");
+        if (type == ondemand::json_type::null) continue;
+        new_field = true;
+        error = "new field '" + (n.path.empty() ? std::string(key) : n.path + "." + std::string(key)) + "'";
+        return false;
+      }
       if (n.seen[index] == stamp) return fail(n.children[index], "appears twice in one object");
       n.seen[index] = stamp;
       ondemand::value value;
@@ -351,7 +362,9 @@ struct Writer::Impl {
     return s;
   }
 
-  std::optional<std::string> add(std::string_view json) {
+  std::optional<std::string> add(std::string_view json, bool ignore_new) {
+    ignore_new_fields = ignore_new;
+    new_field = false;
     padded.assign(json);
     padded.append(simdjson::SIMDJSON_PADDING, '\0');
     marks.resize(columns.size());
@@ -394,7 +407,10 @@ Writer::~Writer() = default;
 Writer::Writer(Writer&&) noexcept = default;
 Writer& Writer::operator=(Writer&&) noexcept = default;
 
-std::optional<std::string> Writer::add(std::string_view json) { return impl_->add(json); }
+std::optional<std::string> Writer::add(std::string_view json, bool ignore_new_fields) {
+  return impl_->add(json, ignore_new_fields);
+}
+bool Writer::new_field() const { return impl_->new_field; }
 uint64_t Writer::rows() const { return impl_->rows; }
 const std::vector<ColumnSpec>& Writer::columns() const { return impl_->specs; }
 
@@ -405,17 +421,23 @@ size_t Writer::estimated_bytes() const {
 }
 
 RowGroup Writer::flush(uint64_t offset, std::string& out) {
+  return flush(offset, [&out](std::string_view bytes) { out.append(bytes); });
+}
+
+RowGroup Writer::flush(uint64_t offset, const std::function<void(std::string_view)>& write) {
   RowGroup g;
   g.num_rows = int64_t(impl_->rows);
   g.file_offset = int64_t(offset);
-  const size_t start = out.size();
+  uint64_t at = offset;
   int64_t uncompressed = 0;
   for (auto& c : impl_->columns) {
-    g.columns.push_back(c.finish(offset + (out.size() - start), out));
-    uncompressed += g.columns.back().meta_data->total_uncompressed_size;
+    g.columns.push_back(c.finish(at, write));
+    const ColumnMetaData& meta = *g.columns.back().meta_data;
+    at += uint64_t(meta.total_compressed_size);
+    uncompressed += meta.total_uncompressed_size;
   }
   g.total_byte_size = uncompressed;
-  g.total_compressed_size = int64_t(out.size() - start);
+  g.total_compressed_size = int64_t(at - offset);
   impl_->rows = 0;
   return g;
 }

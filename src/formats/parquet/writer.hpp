@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,14 +26,18 @@ class Writer {
 
   // Shreds one record (a JSON object) into the open row group. nullopt when it fits; otherwise the reason
   // ("field 'price': 12.345 has more decimal places than the column's scale of 2") and nothing of it is kept.
-  // Fields the columns do not name are ignored.
-  std::optional<std::string> add(std::string_view json);
+  // Fields the columns do not name are ignored, unless `ignore_new_fields` is false: then a non-null value of
+  // such a field refuses the record too, and new_field() says that was why.
+  std::optional<std::string> add(std::string_view json, bool ignore_new_fields = true);
+  bool new_field() const;
 
   uint64_t rows() const;              // in the open row group
   size_t estimated_bytes() const;     // the open row group's size in the file, as it stands
   // Encodes the open row group and appends it to out, as bytes that will start at file offset `offset`;
   // returns its metadata. The writer then starts an empty row group.
   RowGroup flush(uint64_t offset, std::string& out);
+  // The same, handing the bytes to `write` piece by piece (a column chunk's pages at a time) instead.
+  RowGroup flush(uint64_t offset, const std::function<void(std::string_view)>& write);
 
   // The footer (FileMetaData, its length, the magic) of a file holding these row groups.
   std::string footer(const std::vector<RowGroup>& groups, std::vector<KeyValue> key_values, const std::string& created_by) const;

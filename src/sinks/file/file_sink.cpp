@@ -1,6 +1,7 @@
 #include "sinks/file/file_sink.hpp"
 
 #include <fcntl.h>
+#include <prometheus/counter.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,14 +16,74 @@
 #include "core/crash_point.hpp"
 #include "formats/csv.hpp"
 #include "formats/gzip.hpp"
+#include "formats/json_check.hpp"
+#include "formats/parquet/infer.hpp"
 #include "formats/timestamp.hpp"
+#include "metrics/owned_series.hpp"
 #include "state/state_store.hpp"
+
+namespace sluice::config {
+
+bool Codec<sinks::file::ColumnDecl>::parse(const Value& v, sinks::file::ColumnDecl& out, Context& ctx) {
+  out = {};
+  out.mark = v.mark;
+  if (v.is_scalar()) {
+    out.name = v.text;
+    return true;
+  }
+  if (!v.is_map()) {
+    ctx.error(v.mark, "expected a column name or a mapping {name, type, nullable}, got " + std::string(v.kind_name()));
+    return false;
+  }
+  bool ok = true;
+  for (const auto& e : v.entries) {
+    if (e.key == "name") {
+      ok &= parse_string(e.value, out.name, ctx);
+    } else if (e.key == "type") {
+      ok &= parse_string(e.value, out.type, ctx);
+      if (ok) {
+        try {
+          (void)formats::parquet::parse_column_type(out.type);
+        } catch (const std::invalid_argument& err) {
+          ctx.error(e.value.mark, err.what());
+          ok = false;
+        }
+      }
+    } else if (e.key == "nullable") {
+      ok &= parse_bool(e.value, out.nullable, ctx);
+    } else {
+      ctx.error(e.key_mark, "unknown key '" + e.key + "' in a column; valid keys: 'name', 'type', 'nullable'");
+      ok = false;
+    }
+  }
+  if (out.name.empty()) {
+    ctx.error(v.mark, "a column needs a name");
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace sluice::config
 
 namespace sluice::sinks::file {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using core::awaitable;
 using config::opt;
+
+namespace {
+
+formats::parquet::Codec codec_of(Compression c) {
+  switch (c) {
+    case Compression::none: return formats::parquet::Codec::uncompressed;
+    case Compression::gzip: return formats::parquet::Codec::gzip;
+    case Compression::zstd: return formats::parquet::Codec::zstd;
+    case Compression::snappy: return formats::parquet::Codec::snappy;
+  }
+  return formats::parquet::Codec::zstd;
+}
+
+}  // namespace
 
 const config::Schema<RollOptions>& RollOptions::schema() {
   static const config::Schema<RollOptions> s{
@@ -36,13 +97,56 @@ const config::Schema<FileOptions>& FileOptions::schema() {
   static const config::Schema<FileOptions> s{
       "sink (file)",
       {opt(&FileOptions::path, "path", "directory of part files (created if missing)").required(),
-       opt(&FileOptions::format, "format", "jsonl: each record on its own line; csv: RFC 4180 with a header row"),
-       opt(&FileOptions::compression, "compression", "gzip writes one gzip member per commit, so every committed prefix is a valid file"),
+       opt(&FileOptions::format, "format",
+           "jsonl: each record on its own line; csv: RFC 4180 with a header row; parquet: columnar, see docs/formats/parquet.md"),
+       opt(&FileOptions::compression, "compression",
+           "jsonl, csv: none or gzip (one gzip member per commit, so every committed prefix is a valid file); parquet: "
+           "zstd, snappy, gzip or none, per page")
+           .default_text("none (jsonl, csv), zstd (parquet)"),
+       opt(&FileOptions::compression_level, "compression_level", "the codec's level (gzip 1-9, zstd 1-22); default: the codec's own")
+           .default_text("the codec's default"),
        opt(&FileOptions::prefix, "prefix", "part file names start with this").default_text("the pipeline's name"),
        opt(&FileOptions::columns, "columns",
-           "csv: the header; default: the first record's fields, and a record with new fields starts a new part"),
+           "csv: the header (names); default: the first record's fields, and a record with new fields starts a new part. "
+           "parquet: the schema, each {name, type, nullable} (types in docs/formats/parquet.md)"),
+       opt(&FileOptions::schema_mode, "schema",
+           "parquet: columns (declared by columns:) or infer (from the first batch; a record with a new field, or a whole "
+           "number column that gets a fraction, starts a new part with the wider schema)"),
+       opt(&FileOptions::row_group_bytes, "row_group_bytes",
+           "parquet: a row group is written once its rows take this many bytes in the file, whatever the commit rate")
+           .min(64 * 1024),
        opt(&FileOptions::roll, "roll", "when a part is finished and a new one started"),
-       opt(&FileOptions::fsync, "fsync", "fsync each commit; false trades the crash guarantee for speed (tests, benchmarks)")}};
+       opt(&FileOptions::fsync, "fsync", "fsync each commit; false trades the crash guarantee for speed (tests, benchmarks)")},
+      [](const FileOptions& o, const config::Value& node, config::Context& ctx) {
+        auto where = [&](const char* key) {
+          const config::Value* v = node.find(key);
+          return v ? v->mark : node.mark;
+        };
+        const auto compression = o.effective_compression();
+        if (o.format != Format::parquet) {
+          if (compression != Compression::none && compression != Compression::gzip)
+            ctx.error(where("compression"), "compression for jsonl and csv parts is none or gzip");
+          for (const auto& c : o.columns)
+            if (!c.type.empty()) ctx.error(c.mark, "column '" + c.name + "': a type is for parquet; csv columns are names");
+          if (o.schema_mode == SchemaMode::infer) ctx.error(where("schema"), "schema: infer is for parquet");
+          return;
+        }
+        if (o.schema_mode == SchemaMode::columns && o.columns.empty())
+          ctx.error(node.mark, "format parquet needs its columns declared (columns: [{name, type}, ...]) or schema: infer");
+        if (o.schema_mode == SchemaMode::infer && !o.columns.empty())
+          ctx.error(where("columns"), "schema: infer takes no columns; declare them, or let them be inferred");
+        std::vector<std::string> names;
+        for (const auto& c : o.columns) {
+          if (c.type.empty()) ctx.error(c.mark, "column '" + c.name + "' needs a type for parquet (for example: type: int64)");
+          if (std::find(names.begin(), names.end(), c.name) != names.end()) ctx.error(c.mark, "column '" + c.name + "' declared twice");
+          names.push_back(c.name);
+        }
+        try {
+          formats::parquet::Compressor check(codec_of(compression), o.compression_level.value_or(0));
+        } catch (const std::invalid_argument& e) {
+          ctx.error(where("compression_level"), e.what());
+        }
+      }};
   return s;
 }
 
@@ -78,8 +182,23 @@ void append_value_as_csv_field(std::string& out, const json::value* v) {
 }  // namespace
 
 FileSink::FileSink(FileOptions options) : options_(std::move(options)) {
-  ext_ = options_.format == Format::csv ? ".csv" : ".jsonl";
-  if (options_.compression == Compression::gzip) ext_ += ".gz";
+  if (options_.format == Format::parquet) {
+    // Parquet compresses inside, page by page: the file keeps its one extension.
+    ext_ = ".parquet";
+    parquet_options_.codec = codec_of(options_.effective_compression());
+    parquet_options_.level = options_.compression_level.value_or(0);
+    // Many pages to a row group, so that its size on disk can be told from its pages as they are compressed.
+    parquet_options_.page_bytes = std::min<size_t>(parquet_options_.page_bytes, options_.row_group_bytes.bytes / 16);
+    for (const auto& c : options_.columns) {
+      formats::parquet::ColumnType type = formats::parquet::parse_column_type(c.type);
+      type.nullable = type.nullable && c.nullable;
+      declared_columns_.push_back({c.name, std::move(type)});
+    }
+  } else {
+    ext_ = options_.format == Format::csv ? ".csv" : ".jsonl";
+    if (options_.effective_compression() == Compression::gzip) ext_ += ".gz";
+    for (const auto& c : options_.columns) csv_columns_.push_back(c.name);
+  }
 }
 
 FileSink::~FileSink() {
@@ -107,6 +226,16 @@ bool FileSink::is_own_temp_name(std::string_view name) const {
 // Hidden and without the final extension, so globs and readers of finished parts never match it.
 std::string FileSink::temp_path(const Part& p) const { return options_.path + "/." + p.name + ".inprogress"; }
 std::string FileSink::final_path(const Part& p) const { return options_.path + "/" + p.name; }
+std::string FileSink::stage_prefix(const Part& p) const { return options_.path + "/." + p.name + ".stage-"; }
+
+// ".<prefix>-<10 digits><ext>.stage-<generation>": a Parquet part's staged rows.
+bool FileSink::is_own_stage_name(std::string_view name) const {
+  const size_t mark = name.rfind(".stage-");
+  if (mark == std::string_view::npos || mark + 7 == name.size()) return false;
+  const std::string_view generation = name.substr(mark + 7);
+  return std::all_of(generation.begin(), generation.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+         is_own_temp_name(std::string(name.substr(0, mark)) + ".inprogress");
+}
 
 void FileSink::save(state::WriteBatch& txn) const {
   json::object o;
@@ -115,8 +244,10 @@ void FileSink::save(state::WriteBatch& txn) const {
   for (const auto& p : parts_) {
     json::array cols;
     for (const auto& c : p.columns) cols.emplace_back(c);
-    parts.push_back(json::object{{"name", p.name}, {"length", p.length}, {"created_ms", p.created_ms}, {"sealed", p.sealed},
-                                 {"columns", std::move(cols)}});
+    json::object part{{"name", p.name}, {"length", p.length}, {"created_ms", p.created_ms}, {"sealed", p.sealed},
+                      {"columns", std::move(cols)}};
+    if (p.parquet) part["parquet"] = parquet_state_to_json(*p.parquet);
+    parts.push_back(std::move(part));
   }
   o["parts"] = std::move(parts);
   txn.put(state::Family::sink, ctx_->scope(), json::serialize(o));
@@ -136,6 +267,7 @@ void FileSink::load() {
     p.created_ms = pv.at("created_ms").to_number<int64_t>();
     p.sealed = pv.at("sealed").as_bool();
     for (const auto& c : pv.at("columns").as_array()) p.columns.push_back(json::value_to<std::string>(c));
+    if (const auto* pq = pv.as_object().if_contains("parquet")) p.parquet = parquet_state_from_json(pq->as_object());
     parts_.push_back(std::move(p));
   }
 }
@@ -164,6 +296,12 @@ void FileSink::recover_files() {
   }
   for (const auto& entry : fs::directory_iterator(options_.path)) {
     std::string name = entry.path().filename().string();
+    if (is_own_stage_name(name)) {
+      // Only the open part's current stage holds committed rows; older generations are in its row groups.
+      const Part* open = has_open_part() && parts_.back().parquet ? &parts_.back() : nullptr;
+      if (!open || name != "." + open->name + ".stage-" + std::to_string(open->parquet->stage_generation)) fs::remove(entry.path());
+      continue;
+    }
     if (!is_own_temp_name(name)) continue;
     bool listed = false;
     for (const auto& p : parts_) listed |= name == "." + p.name + ".inprogress";
@@ -188,10 +326,22 @@ awaitable<std::optional<core::Checkpoint>> FileSink::open(core::SinkContext& ctx
     if (has_open_part()) {
       fd_ = ::open(temp_path(parts_.back()).c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
       if (fd_ < 0) throw_errno("cannot open", temp_path(parts_.back()));
+      if (const Part& p = parts_.back(); p.parquet) {
+        parquet_ = std::make_unique<ParquetPart>(temp_path(p), stage_prefix(p), *p.parquet, parquet_options_,
+                                                 options_.row_group_bytes.bytes, options_.fsync);
+        parquet_->recover();
+        ctx.log().info("resumed part {}: {} row groups, {} staged rows", p.name, p.parquet->row_groups.size(),
+                       parquet_->rows_in_memory());
+      }
     }
     return 0;
   });
-  if (options_.compression == Compression::gzip) gzip_ = std::make_unique<formats::GzipEncoder>();
+  if (options_.format == Format::parquet && options_.schema_mode == SchemaMode::infer) {
+    series_ = std::make_unique<metrics::OwnedSeries>(ctx.metrics(), metrics::Labels{{"pipeline", ctx.pipeline()}});
+    schema_drift_ = &series_->counter("sluice_file_sink_schema_drift_total",
+                                      "parts started early because a record brought fields or types the part's schema lacked");
+  }
+  if (options_.format != Format::parquet && options_.effective_compression() == Compression::gzip) gzip_ = std::make_unique<formats::GzipEncoder>(options_.compression_level.value_or(6));
   co_return std::nullopt;
 }
 
@@ -247,9 +397,9 @@ void FileSink::encode_csv(const core::Record& r) {
   boost::system::error_code ec;
   json::value v = json::parse(r.value, ec);
   const json::object* obj = !ec && v.is_object() ? &v.as_object() : nullptr;
-  std::vector<std::string> columns = has_open_part() ? parts_.back().columns : options_.columns;
+  std::vector<std::string> columns = has_open_part() ? parts_.back().columns : csv_columns_;
   bool widen = !has_open_part();
-  if (options_.columns.empty()) {
+  if (csv_columns_.empty()) {
     if (obj) {
       for (const auto& kv : *obj)
         if (std::find(columns.begin(), columns.end(), std::string_view(kv.key())) == columns.end()) {
@@ -279,9 +429,94 @@ void FileSink::encode_csv(const core::Record& r) {
   buffer_.push_back('\n');
 }
 
+void FileSink::reject(core::Record& r, const std::string& reason, core::Records& rejected) const {
+  core::Record& out = rejected.emplace_back(std::move(r));
+  out.rejected = true;
+  std::string value = "{\"sink\":\"file\",\"reason\":";
+  formats::append_json_string(value, reason);
+  value += ",\"original\":";
+  formats::append_json_string(value, out.value);
+  value += "}";
+  out.value = std::move(value);
+}
+
+void FileSink::open_parquet_part(std::vector<formats::parquet::ColumnSpec> columns) {
+  open_new_part({});
+  Part& p = parts_.back();
+  p.parquet = ParquetPart::State{std::move(columns), {}, 0, 0};
+  parquet_ = std::make_unique<ParquetPart>(temp_path(p), stage_prefix(p), *p.parquet, parquet_options_,
+                                           options_.row_group_bytes.bytes, options_.fsync);
+  p.length = parquet_->start(fd_);
+  if (options_.fsync && ::fdatasync(fd_) != 0) throw_errno("cannot fsync", temp_path(p));
+}
+
+// The rows left in memory become the last row group, then the footer; the part is sealed (renamed after the
+// commit that records it).
+void FileSink::finish_parquet_part() {
+  Part& p = parts_.back();
+  json::object about{{"pipeline", ctx_->pipeline()}, {"writer", "sluice " SLUICE_VERSION}};
+  p.length = parquet_->finish(fd_, p.length, {{"sluice", json::serialize(about)}}, "sluice version " SLUICE_VERSION);
+  *p.parquet = parquet_->state();
+  parquet_.reset();
+  seal_open_part();
+}
+
+void FileSink::write_parquet(core::Batch& batch) {
+  using formats::parquet::ColumnSpec;
+  const bool infer = options_.schema_mode == SchemaMode::infer;
+  if (has_open_part() && !parquet_) seal_open_part();  // a part of another format, from before a config change
+  if (!has_open_part()) {
+    std::vector<ColumnSpec> columns = declared_columns_;
+    if (infer)
+      for (const auto& r : batch.records) formats::parquet::widen_columns(columns, r.value);
+    if (columns.empty()) {
+      // Not one value to take a column's type from (only nulls, empty objects or arrays): nothing to write.
+      for (auto& r : batch.records) reject(r, "no field with a value to infer a column from", batch.rejected);
+      batch.records.clear();
+      return;
+    }
+    open_parquet_part(std::move(columns));
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    core::Record& r = batch.records[i];
+    std::optional<std::string> refused = parquet_->add(r.value, !infer);
+    if (refused && infer) {
+      std::vector<ColumnSpec> wider = parquet_->columns();
+      formats::parquet::widen_columns(wider, r.value);
+      if (wider != parquet_->columns()) {
+        ctx_->log().info("schema drift: {}; finishing part {} and starting one with {} columns", *refused, parts_.back().name,
+                         wider.size());
+        schema_drift_->Increment();
+        finish_parquet_part();
+        open_parquet_part(std::move(wider));
+        refused = parquet_->add(r.value, false);
+      } else if (parquet_->new_field()) {
+        refused = parquet_->add(r.value, true);  // its new fields hold nothing to type them by: left out
+      }
+    }
+    if (refused) {
+      reject(r, *refused, batch.rejected);
+      continue;
+    }
+    if (kept != i) batch.records[kept] = std::move(r);
+    ++kept;
+  }
+  batch.records.resize(kept);
+  Part& p = parts_.back();
+  p.length = parquet_->persist(fd_, p.length);
+  *p.parquet = parquet_->state();
+}
+
 awaitable<void> FileSink::write(core::Batch& batch, state::WriteBatch& txn) {
   co_await core::run_blocking(ctx_->blocking_executor(), [&] {
     buffer_.clear();
+    if (options_.format == Format::parquet) {
+      write_parquet(batch);
+      save(txn);
+      return 0;
+    }
+    if (parquet_) finish_parquet_part();  // a Parquet part from before a config change
     if (options_.format == Format::csv) {
       for (const auto& r : batch.records) encode_csv(r);
     } else {
@@ -309,6 +544,8 @@ bool FileSink::finish_sealed() {
       if (::rename(temp_path(p).c_str(), final_path(p).c_str()) != 0) throw_errno("cannot rename", temp_path(p));
       core::crash_point("file_sink.after_rename");
     }
+    if (p.parquet)
+      for (uint64_t g = 0; g <= p.parquet->stage_generation; ++g) ::unlink((stage_prefix(p) + std::to_string(g)).c_str());
     ctx_->log().debug("finished part {} ({} bytes)", p.name, p.length);
     parts_.erase(parts_.begin());
     changed = true;
@@ -331,8 +568,12 @@ awaitable<void> FileSink::committed() {
       const Part& p = parts_.back();
       bool full = p.length >= options_.roll.max_bytes.bytes;
       bool old = formats::unix_ms_now() - p.created_ms >= std::chrono::duration_cast<std::chrono::milliseconds>(options_.roll.max_age.value).count();
-      if (full || old) seal_open_part();
+      if (full || old) {
+        if (parquet_) finish_parquet_part();
+        else seal_open_part();
+      }
     }
+    if (parquet_) parquet_->remove_stale_stages();
     if (finish_sealed()) {
       state::WriteBatch txn;
       save(txn);
@@ -344,7 +585,8 @@ awaitable<void> FileSink::committed() {
 
 awaitable<void> FileSink::close(state::WriteBatch& txn) {
   co_await core::run_blocking(ctx_->blocking_executor(), [&] {
-    seal_open_part();
+    if (parquet_) finish_parquet_part();
+    else seal_open_part();
     finish_sealed();
     save(txn);
     return 0;
@@ -352,12 +594,13 @@ awaitable<void> FileSink::close(state::WriteBatch& txn) {
 }
 
 void FileSink::abort() {
+  parquet_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
 core::SinkFactory factory() {
-  return core::make_sink_factory<FileOptions, FileSink>("file", "A directory of JSONL or CSV part files, optionally gzipped");
+  return core::make_sink_factory<FileOptions, FileSink>("file", "A directory of JSONL, CSV or Parquet part files");
 }
 
 }  // namespace sluice::sinks::file

@@ -37,7 +37,7 @@ std::vector<std::string> read_back(const std::string& path, std::vector<SchemaEl
   std::string file(kParquetMagic);
   RowGroup g;
   g.num_rows = rows;
-  for (auto& c : columns) g.columns.push_back(c.finish(file.size(), file));
+  for (auto& c : columns) g.columns.push_back(c.finish(file.size(), [&file](std::string_view bytes) { file.append(bytes); }));
   FileMetaData m;
   m.schema = std::move(schema);
   m.num_rows = rows;
