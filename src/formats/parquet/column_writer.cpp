@@ -93,7 +93,10 @@ struct ColumnWriter::Impl {
   bool dictionary_used = false;
 
   // The column chunk so far.
-  std::string pages;
+  // Each encoded page (header and body) in a string of its own: one contiguous buffer would double its
+  // capacity as it grew, and a row group's pages are most of the writer's memory.
+  std::vector<std::string> pages;
+  size_t pages_bytes = 0;
   size_t pages_uncompressed = 0;
   size_t chunk_entries = 0;
   size_t chunk_values = 0;  // present values in the chunk's closed pages
@@ -216,10 +219,12 @@ struct ColumnWriter::Impl {
     h.compressed_page_size = int32_t(stored.size());
     h.data_page = DataPageHeader{int32_t(page_entries), dictionary_mode ? Encoding::rle_dictionary : Encoding::plain,
                                  Encoding::rle, Encoding::rle, std::nullopt};
-    const size_t before = pages.size();
-    serialize(h, pages);
-    pages_uncompressed += pages.size() - before + body.size();
-    pages.append(stored);
+    std::string& page = pages.emplace_back();
+    serialize(h, page);
+    pages_uncompressed += page.size() + body.size();
+    page.reserve(page.size() + stored.size());
+    page.append(stored);
+    pages_bytes += page.size();
     chunk_entries += page_entries;
     page_entries = 0;
     def.clear();
@@ -292,9 +297,9 @@ size_t ColumnWriter::estimated_bytes() const {
   const Impl& m = *impl_;
   // What is not encoded yet shrinks as the chunk's pages so far did: row groups land near their target size
   // instead of short of it by the compression ratio.
-  const double ratio = m.pages_uncompressed > 0 ? double(m.pages.size()) / double(m.pages_uncompressed) : 1.0;
+  const double ratio = m.pages_uncompressed > 0 ? double(m.pages_bytes) / double(m.pages_uncompressed) : 1.0;
   const size_t raw = m.open_page_bytes() + (m.dictionary_used || m.dictionary_mode ? m.dict_data.size() : 0);
-  return m.pages.size() + size_t(double(raw) * ratio);
+  return m.pages_bytes + size_t(double(raw) * ratio);
 }
 
 size_t ColumnWriter::entries() const { return impl_->chunk_entries + impl_->page_entries; }
@@ -328,8 +333,8 @@ ColumnChunk ColumnWriter::finish(uint64_t offset, const std::function<void(std::
     uncompressed += header.size() + m.dict_data.size();
   }
   meta.data_page_offset = int64_t(offset + written);
-  write(m.pages);
-  written += m.pages.size();
+  for (const auto& page : m.pages) write(page);
+  written += m.pages_bytes;
   uncompressed += m.pages_uncompressed;
   meta.total_compressed_size = int64_t(written);
   meta.total_uncompressed_size = int64_t(uncompressed);
@@ -357,6 +362,7 @@ ColumnChunk ColumnWriter::finish(uint64_t offset, const std::function<void(std::
 
   // A fresh start for the next row group: its own dictionary, and dictionary encoding tried again.
   m.pages.clear();
+  m.pages_bytes = 0;
   m.pages_uncompressed = 0;
   m.chunk_entries = 0;
   m.chunk_values = 0;
