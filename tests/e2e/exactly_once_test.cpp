@@ -10,6 +10,8 @@
 #include <set>
 #include <thread>
 
+#include "formats/parquet/column_spec.hpp"
+#include "formats/parquet/writer.hpp"
 #include "support/test_support.hpp"
 
 using namespace sluice::testing;
@@ -80,6 +82,50 @@ TEST_CASE("a directory of JSONL, gzip and CSV files survives 10 SIGKILLs exactly
     CHECK(line.find("\"line\":") != std::string::npos);
     CHECK(line.find("oops") != std::string::npos);
   }
+}
+
+TEST_CASE("a directory of Parquet files survives 10 SIGKILLs exactly once, a corrupt file dead-lettered once", "[e2e]") {
+  namespace pq = sluice::formats::parquet;
+  TempDir dir;
+  write_daemon_file(dir);
+  // 12 files of 20k rows in row groups of 1500 (nested and null values), ids globally unique, plus one file
+  // whose row group 3 has a garbage page header.
+  const std::vector<pq::ColumnSpec> columns{{"id", pq::parse_column_type("int64 not null")},
+                                            {"user", pq::parse_column_type("struct{name: string, score: int32}")},
+                                            {"tags", pq::parse_column_type("list<string>")}};
+  auto write_parquet = [&](const std::string& name, uint64_t first, uint64_t count, std::optional<size_t> corrupt_group) {
+    pq::Writer writer(columns, pq::WriterOptions{});
+    std::string bytes(pq::kParquetMagic);
+    std::vector<pq::RowGroup> groups;
+    for (uint64_t id = first; id < first + count; ++id) {
+      const std::string n = std::to_string(id);
+      REQUIRE_FALSE(writer.add("{\"id\":" + n + ",\"user\":" + (id % 7 == 0 ? std::string("null") : "{\"name\":\"n" + n + "\",\"score\":null}") +
+                               ",\"tags\":[\"" + n + "\",null]}"));
+      if (writer.rows() == 1500) groups.push_back(writer.flush(bytes.size(), bytes));
+    }
+    if (writer.rows()) groups.push_back(writer.flush(bytes.size(), bytes));
+    bytes += writer.footer(groups, {}, "sluice e2e test");
+    if (corrupt_group) {
+      const auto& meta = *groups.at(*corrupt_group).columns.at(0).meta_data;
+      bytes.replace(size_t(meta.dictionary_page_offset.value_or(meta.data_page_offset)), 16, std::string(16, '\xff'));
+    }
+    write_file(dir / ("tmp/" + name), bytes);
+    fs::create_directories(dir / "in");
+    fs::rename(dir / ("tmp/" + name), dir / ("in/" + name));
+  };
+  uint64_t id = 0;
+  for (int f = 0; f < 12; ++f, id += 20000) write_parquet("file-" + std::to_string(f) + ".parquet", id, 20000, std::nullopt);
+  write_parquet("corrupt.parquet", id, 10000, 3);  // its row groups 0-2 arrive, the rest is dead-lettered
+  id += 4500;
+  write_file(dir / "pipelines/files.yaml",
+             "source: { type: file, path: " + (dir / "in") + ", watch: false, rate_limit: { rate: 25000, burst: 2000 } }\n"
+             "dead_letter: { path: " + (dir / "dead") + " }\n"
+             "sink: { type: file, path: " + (dir / "out") + ", format: jsonl, batch: { max_records: 2000, max_wait: 50ms } }\n");
+  run_with_kills(dir.path(), 10, 150ms, 800ms, 5);
+  require_ids_exactly_once(finished_part_lines(dir / "out"), "id", id);
+  auto dead = finished_part_lines(dir / "dead");
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].find("corrupt.parquet\",\"row_group\":3,") != std::string::npos);
 }
 
 TEST_CASE("SIGTERM drains, commits, finishes parts and exits 0, and a restart continues without a gap", "[e2e]") {

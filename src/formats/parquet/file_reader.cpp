@@ -239,6 +239,9 @@ bool FileReader::next(std::string& out) {
 }
 
 void FileReader::seek(RowPosition to) {
+  // The end of a row group is the start of the next: no need to decode a whole row group to get there.
+  const auto& groups = metadata_.row_groups;
+  while (to.row_group < groups.size() && to.row >= uint64_t(groups[to.row_group].num_rows)) to = {to.row_group + 1, 0};
   if (to.row_group != position_.row_group || to.row < position_.row) {
     columns_.clear();
     row_group_open_ = false;

@@ -18,8 +18,19 @@ void append_padded(std::string& out, uint64_t v, int width) {
   out.append(buf, end);
 }
 
-// Floor division: before 1970 (and before midnight) the remainder must come out non-negative.
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+// Floor division: before 1970 (and before midnight) the remainder must come out non-negative. No product that
+// could overflow at the ends of int64 (INT64_MIN nanoseconds is a valid timestamp).
+struct Split {
+  int64_t whole, rest;
+};
+Split floor_split(int64_t a, int64_t b) {
+  Split s{a / b, a % b};
+  if (s.rest < 0) {
+    s.rest += b;
+    --s.whole;
+  }
+  return s;
+}
 
 int64_t unit_per_second(TimeUnit unit) {
   return unit == TimeUnit::millis ? 1'000 : unit == TimeUnit::micros ? 1'000'000 : 1'000'000'000;
@@ -202,23 +213,20 @@ void append_date(std::string& out, int32_t days) {
 }
 
 void append_time(std::string& out, int64_t since_midnight, TimeUnit unit) {
-  const int64_t per_second = unit_per_second(unit);
-  const int64_t seconds = floor_div(since_midnight, per_second);
+  const Split seconds = floor_split(since_midnight, unit_per_second(unit));
   out.push_back('"');
   // A time of day is within 0..24h by the spec; anything else still prints, wrapped, rather than failing.
-  append_clock(out, ((seconds % 86400) + 86400) % 86400, since_midnight - seconds * per_second, fraction_digits(unit));
+  append_clock(out, floor_split(seconds.whole, 86400).rest, seconds.rest, fraction_digits(unit));
   out.push_back('"');
 }
 
 void append_timestamp(std::string& out, int64_t since_epoch, TimeUnit unit, bool utc) {
-  const int64_t per_second = unit_per_second(unit);
-  const int64_t seconds = floor_div(since_epoch, per_second);
-  const int64_t fraction = since_epoch - seconds * per_second;
-  const int64_t days = floor_div(seconds, 86400);
+  const Split seconds = floor_split(since_epoch, unit_per_second(unit));
+  const Split days = floor_split(seconds.whole, 86400);
   out.push_back('"');
-  formats::append_date(out, days);
+  formats::append_date(out, days.whole);
   out.push_back('T');
-  append_clock(out, seconds - days * 86400, fraction, fraction_digits(unit));
+  append_clock(out, days.rest, seconds.rest, fraction_digits(unit));
   if (utc) out.push_back('Z');
   out.push_back('"');
 }
@@ -231,7 +239,7 @@ void append_int96(std::string& out, const char* p) {
   const int64_t days = julian_day - kJulianDayOfEpoch;
   const int64_t seconds = int64_t(nanos_of_day / 1'000'000'000);
   out.push_back('"');
-  formats::append_date(out, days + floor_div(seconds, 86400));
+  formats::append_date(out, days + seconds / 86400);  // nanos_of_day is unsigned: no flooring needed
   out.push_back('T');
   append_clock(out, seconds % 86400, int64_t(nanos_of_day % 1'000'000'000), 9);
   out.append("Z\"");

@@ -19,6 +19,8 @@
 #include "formats/csv.hpp"
 #include "formats/gzip.hpp"
 #include "formats/json_check.hpp"
+#include "sources/file/parquet_input.hpp"
+#include "sources/file/shared.hpp"
 
 namespace sluice::sources::file {
 namespace fs = std::filesystem;
@@ -32,7 +34,8 @@ const config::Schema<FileSourceOptions>& FileSourceOptions::schema() {
            .required(),
        opt(&FileSourceOptions::watch, "watch",
            "follow new files and appended lines (rotation and truncation by inode); false: read what exists, then the source is exhausted"),
-       opt(&FileSourceOptions::format, "format", "auto: by extension (.jsonl .ndjson .json → jsonl, .csv → csv, either + .gz)"),
+       opt(&FileSourceOptions::format, "format",
+           "auto: by extension (.jsonl .ndjson .json → jsonl, .csv → csv, either + .gz; .parquet .parq → parquet)"),
        opt(&FileSourceOptions::start_at, "start_at", "where reading starts in a file that has no committed position"),
        opt(&FileSourceOptions::poll_interval, "poll_interval", "watch: how often files are checked for new data").min(0.001),
        opt(&FileSourceOptions::max_line_bytes, "max_line_bytes", "longer records go to the dead-letter file").min(1024)}};
@@ -41,28 +44,19 @@ const config::Schema<FileSourceOptions>& FileSourceOptions::schema() {
 
 namespace {
 
-constexpr size_t kChunkBytes = 1 << 20;
-constexpr size_t kFingerprintBytes = 256;
-// A batch may only end at a record that carries a position; one every so many records keeps batches near
-// their configured size without a position string per record.
-constexpr size_t kPositionEvery = 128;
-
-enum class Kind { jsonl, csv };
+enum class Kind { jsonl, csv, parquet };
 
 std::optional<Kind> kind_of(const std::string& path, InputFormat configured) {
   if (configured == InputFormat::jsonl) return Kind::jsonl;
   if (configured == InputFormat::csv) return Kind::csv;
+  if (configured == InputFormat::parquet) return Kind::parquet;
+  // Parquet compresses its pages itself and is read by seeking, so a gzipped Parquet file is not one we read.
+  if (path.ends_with(".parquet") || path.ends_with(".parq")) return Kind::parquet;
   std::string name = path;
   if (name.ends_with(".gz")) name.resize(name.size() - 3);
   if (name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".json")) return Kind::jsonl;
   if (name.ends_with(".csv")) return Kind::csv;
   return std::nullopt;
-}
-
-uint64_t fnv1a(std::string_view bytes) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
-  return h;
 }
 
 }  // namespace
@@ -92,6 +86,7 @@ struct TailedFile {
   std::unique_ptr<formats::GzipDecoder> decoder;
   formats::JsonChecker checker;
   std::vector<std::string> fields;
+  std::unique_ptr<ParquetInput> parquet;  // Kind::parquet: everything above but the identity is unused
 
   ~TailedFile() {
     if (fd >= 0) ::close(fd);
@@ -128,16 +123,6 @@ std::optional<SavedPosition> parse_position(const std::string& text) {
   return p;
 }
 
-// The fingerprint ties a position to the file's content, so a new file that reuses a deleted file's inode
-// is not mistaken for it.
-std::pair<uint32_t, uint64_t> read_fingerprint(int fd, uint32_t len) {
-  std::string head(len, '\0');
-  ssize_t n = ::pread(fd, head.data(), len, 0);
-  if (n < 0) n = 0;
-  head.resize(size_t(n));
-  return {uint32_t(n), fnv1a(head)};
-}
-
 void append_dead_letter(core::Records& out, const TailedFile& f, uint64_t line, const std::string& reason, std::string_view original) {
   core::Record& r = out.emplace_back();
   r.rejected = true;
@@ -153,7 +138,7 @@ void append_dead_letter(core::Records& out, const TailedFile& f, uint64_t line, 
 
 }  // namespace
 
-FileSource::FileSource(const FileSourceOptions& options) : options_(options) {}
+FileSource::FileSource(const FileSourceOptions& options, const core::Clock& clock) : options_(options), clock_(clock) {}
 FileSource::~FileSource() = default;
 
 std::vector<std::string> FileSource::discover() const {
@@ -197,6 +182,11 @@ void FileSource::track(core::SourceContext& ctx, const std::string& path, bool i
   f->partition = ctx.partition(name);
   f->kind = *kind_of(path, options_.format);
   f->fd = fd;
+  if (f->kind == Kind::parquet) {
+    track_parquet(ctx, *f, st, initial_scan);
+    files_.emplace(name, std::move(f));
+    return;
+  }
   char magic[2] = {};
   f->gzip = path.ends_with(".gz") || (::pread(fd, magic, 2, 0) == 2 && formats::looks_like_gzip(std::string_view(magic, 2)));
   if (f->gzip) f->decoder = std::make_unique<formats::GzipDecoder>();
@@ -231,6 +221,28 @@ void FileSource::track(core::SourceContext& ctx, const std::string& path, bool i
     f->raw_offset = f->stream_pos = f->offset;
   }
   files_.emplace(name, std::move(f));
+}
+
+void FileSource::track_parquet(core::SourceContext& ctx, TailedFile& f, const struct stat& st, bool initial_scan) {
+  f.parquet = std::make_unique<ParquetInput>();
+  std::optional<ParquetPosition> saved;
+  if (auto it = ctx.checkpoint().find(f.partition_name); it != ctx.checkpoint().end()) {
+    saved = ParquetPosition::parse(it->second);
+    if (!saved) ctx.log().info("{} has a committed position that is not a Parquet one; reading it from the start", f.path);
+  }
+  // Parquet files do not grow: a different size is other content, as is a different start.
+  if (saved && (saved->size != uint64_t(st.st_size) ||
+                read_fingerprint(f.fd, saved->fp_len) != std::pair{saved->fp_len, saved->fingerprint})) {
+    ctx.log().info("{} has other content than when its position was committed (a reused inode, or a file rewritten in place); "
+                   "reading it from the start",
+                   f.path);
+    saved.reset();
+  }
+  if (saved) {
+    f.parquet->resume(*saved, st.st_mtim);
+  } else if (options_.start_at == StartAt::end && initial_scan) {
+    f.parquet->skip_existing(uint64_t(st.st_size));
+  }
 }
 
 bool FileSource::read_chunk(TailedFile& f, core::Records& out, bool at_end_is_final) {
@@ -423,11 +435,25 @@ awaitable<void> FileSource::run(core::SourceContext& ctx) {
     initial = false;
     files_gauge.gauge.Set(double(files_.size()));
     bool progressed = false;
+    bool waiting = false;  // a Parquet file that is not readable yet, or waits for the reader
     for (auto& [name, file] : files_) {
       // Drain a file to its current end before the next, bounded per round so one busy file cannot starve
       // the others in watch mode.
       for (int round = 0; round < 64; ++round) {
-        bool got = co_await core::run_blocking(ctx.blocking_executor(), [&] { return read_chunk(*file, records, !options_.watch); });
+        bool got;
+        if (file->parquet) {
+          const bool may_open = parquet_reader_.empty() || parquet_reader_ == name;
+          const auto now = clock_.now();
+          const auto step = co_await core::run_blocking(ctx.blocking_executor(), [&] {
+            return file->parquet->step({file->fd, file->path, file->partition}, records, may_open, now, *log_);
+          });
+          if (file->parquet->reader_open()) parquet_reader_ = name;
+          else if (parquet_reader_ == name) parquet_reader_.clear();
+          waiting |= step == ParquetInput::Step::waiting;
+          got = step == ParquetInput::Step::progressed;
+        } else {
+          got = co_await core::run_blocking(ctx.blocking_executor(), [&] { return read_chunk(*file, records, !options_.watch); });
+        }
         if (!records.empty()) co_await ctx.push(records);
         if (!got) break;
         progressed = true;
@@ -437,10 +463,11 @@ awaitable<void> FileSource::run(core::SourceContext& ctx) {
     for (auto it = files_.begin(); it != files_.end();) {
       struct stat st {};
       bool gone = ::fstat(it->second->fd, &st) == 0 && st.st_nlink == 0;
-      if (gone && !progressed) it = files_.erase(it);
+      if (gone && !progressed && it->first != parquet_reader_) it = files_.erase(it);
       else ++it;
     }
-    if (!options_.watch && !progressed) co_return;
+    // Bounded mode ends once nothing moved and no Parquet file is still waiting to become readable.
+    if (!options_.watch && !progressed && !waiting) co_return;
     if (!progressed) {
       timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.poll_interval.value));
       co_await timer.async_wait(boost::asio::use_awaitable);
@@ -450,7 +477,7 @@ awaitable<void> FileSource::run(core::SourceContext& ctx) {
 
 core::SourceFactory factory() {
   return core::make_source_factory<FileSourceOptions, FileSource>(
-      "file", "JSONL and CSV files, optionally gzipped, from a directory or glob; bounded or followed");
+      "file", "JSONL and CSV files, optionally gzipped, and Parquet files, from a directory or glob; bounded or followed");
 }
 
 }  // namespace sluice::sources::file

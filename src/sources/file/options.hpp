@@ -5,7 +5,7 @@
 
 namespace sluice::sources::file {
 
-enum class InputFormat { auto_detect, jsonl, csv };
+enum class InputFormat { auto_detect, jsonl, csv, parquet };
 enum class StartAt { beginning, end };
 
 struct FileSourceOptions {
@@ -26,7 +26,8 @@ struct EnumNames<sources::file::InputFormat> {
   static constexpr std::pair<sources::file::InputFormat, const char*> values[] = {
       {sources::file::InputFormat::auto_detect, "auto"},
       {sources::file::InputFormat::jsonl, "jsonl"},
-      {sources::file::InputFormat::csv, "csv"}};
+      {sources::file::InputFormat::csv, "csv"},
+      {sources::file::InputFormat::parquet, "parquet"}};
 };
 template <>
 struct EnumNames<sources::file::StartAt> {
