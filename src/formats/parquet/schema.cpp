@@ -53,6 +53,10 @@ class Builder {
       throw ParquetError("schema: fields nested deeper than " + std::to_string(limits_.max_nesting));
     parent.children.reserve(size_t(count));
     for (int32_t i = 0; i < count; ++i) {
+      // The count was checked against what was left, but earlier children's own children take from it too.
+      if (next_ >= elements_.size())
+        throw ParquetError("schema: '" + parent.element->name + "' claims " + std::to_string(count) +
+                           " children, but the schema ends after " + std::to_string(i));
       Physical child;
       child.element = &elements_[next_++];
       const SchemaElement& e = *child.element;

@@ -4,6 +4,7 @@
 
 #include "formats/parquet/column_writer.hpp"
 #include "formats/parquet/file_reader.hpp"
+#include "formats/parquet/schema.hpp"
 #include "formats/parquet/writer.hpp"
 #include "support/test_support.hpp"
 
@@ -137,4 +138,11 @@ TEST_CASE("columns whose levels disagree are refused, not read into the wrong ro
   columns[0].add_int32(0, 1), columns[0].add_int32(0, 2);
   columns[1].add_int32(0, 1);
   CHECK_THROWS_WITH(read_back(dir / "short.parquet", schema, columns, 2), Catch::Contains("column 'b'") && Catch::Contains("ends before"));
+}
+
+TEST_CASE("a schema whose nested children counts run past its end is refused") {
+  // Found by the fuzz target: the root's count fits what is left, but a child group claims more than remains.
+  const std::vector<SchemaElement> schema = {group("schema", std::nullopt, 1), group("a", Repetition::optional, 3),
+                                             leaf("x", Repetition::required, Type::int32)};
+  CHECK_THROWS_WITH(Schema::from_elements(schema, Limits{}), Catch::Contains("'a' claims 3 children"));
 }
