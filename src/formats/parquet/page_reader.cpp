@@ -62,6 +62,12 @@ void PageReader::read_at(uint64_t offset, size_t size, std::string& into) {
   }
 }
 
+// Writers that put a column chunk in one page (DuckDB does, for big row groups) make pages of tens of MiB:
+// once decompressed, the compressed copy is not kept alongside.
+void PageReader::release_compressed() {
+  if (compressed_.capacity() > (4u << 20)) std::string().swap(compressed_);
+}
+
 const Page* PageReader::next() {
   for (;;) {
     if (position_ >= extent_.end) return nullptr;
@@ -92,6 +98,7 @@ const Page* PageReader::next() {
         if (!h.dictionary_page) fail("a dictionary page without its dictionary_page_header");
         read_at(body, compressed, compressed_);
         decompressor_.run(codec_, compressed_, uncompressed, decompressed_);
+        release_compressed();
         page_.values = decompressed_;
         page_.num_values = h.dictionary_page->num_values;
         page_.encoding = h.dictionary_page->encoding;
@@ -113,6 +120,7 @@ const Page* PageReader::next() {
           data = compressed_;
         } else {
           decompressor_.run(codec_, compressed_, uncompressed, decompressed_);
+          release_compressed();
           data = decompressed_;
         }
         // DATA_PAGE keeps each level run behind a 4-byte length: repetition first, then definition.
@@ -147,6 +155,7 @@ const Page* PageReader::next() {
         if (d.is_compressed && codec_ != Codec::uncompressed) {
           decompressor_.run(codec_, values, uncompressed - levels, decompressed_);
           page_.values = decompressed_;
+          // The levels still point into compressed_: v2 pages keep their buffer until the next page.
         } else {
           if (values.size() != uncompressed - levels) fail("an uncompressed page whose two sizes differ");
           page_.values = values;

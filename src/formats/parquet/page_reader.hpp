@@ -41,6 +41,7 @@ class PageReader {
 
  private:
   void read_at(uint64_t offset, size_t size, std::string& into);
+  void release_compressed();
   [[noreturn]] void fail(const std::string& what) const;
 
   int fd_;
