@@ -10,7 +10,8 @@ BUILD_PACKAGES=(
   prometheus-cpp-dev catch2 libsimdjson-dev libxxhash-dev libsystemd-dev zlib1g-dev
   libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev
 )
-TEST_PACKAGES=( python3 procps util-linux time kcat postgresql-15 postgresql-client-15 prometheus curl systemd )
+# clang and libclang-rt-14-dev (libclang_rt.fuzzer and the sanitizer runtimes): tests/fuzz/run_parquet_fuzz.sh
+TEST_PACKAGES=( python3 procps util-linux time kcat postgresql-15 postgresql-client-15 prometheus curl systemd clang libclang-rt-14-dev )
 RUNTIME_PACKAGES=(
   libboost-json1.81.0 libboost-program-options1.81.0 librdkafka1 libpq5 librocksdb7.8 libspdlog1.10
   libyaml-cpp0.7 libprometheus-cpp-core1.0 libsimdjson14 libxxhash0 libsystemd0 zlib1g libzstd1 libsnappy1v5 liblz4-1 libbrotli1 ca-certificates
