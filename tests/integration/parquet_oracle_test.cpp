@@ -964,7 +964,7 @@ TEST_CASE("a million rows sluice writes read back identically in DuckDB and hypa
                                     {"flag", "bool"},
                                     {"day", "date"},
                                     {"n", "list<int32>"}}),
-                     options, 4 << 20);
+                     options, rows * 4);  // about 4 MiB row groups for the million: several of them either way
     for (uint64_t i = 0; i < rows; ++i) file.add(million_row(i));
     groups = file.finish();
   }

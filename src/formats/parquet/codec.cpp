@@ -505,7 +505,7 @@ void Compressor::run(std::string_view in, std::string& out) {
       // deflateBound's room lets a single Z_FINISH complete the member.
       const int rc = deflate(&zs, Z_FINISH);
       if (rc != Z_STREAM_END) throw std::runtime_error("gzip compression failed: zlib error " + std::to_string(rc));
-      out.resize(out.size() - zs.avail_out);
+      out.resize(static_cast<size_t>(zs.total_out));  // deflateReset zeroed it: this member's bytes
       break;
     }
     case Codec::brotli: {

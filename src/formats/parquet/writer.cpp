@@ -96,7 +96,6 @@ struct Writer::Impl {
         break;
       default: {
         n.leaf = int32_t(columns.size());
-        std::vector<std::string> parquet_path;
         columns.emplace_back(physical_type(t), t.kind == Kind::decimal && t.precision > 18 ? decimal_bytes(t.precision) : 0,
                              n.def, rep, leaf_path(path), options);
         break;
@@ -198,7 +197,7 @@ struct Writer::Impl {
     const uint64_t stamp = ++visit;
     for (auto field : object) {
       std::string_view key;
-      if (field.unescaped_key().get(key)) return fail(n.path.empty() ? root_node() : n, "invalid JSON");
+      if (field.unescaped_key().get(key)) return fail(n, "invalid JSON");
       size_t index = n.children.size();
       if (!n.by_name.empty()) {
         if (auto it = n.by_name.find(key); it != n.by_name.end()) index = it->second;
@@ -233,8 +232,6 @@ struct Writer::Impl {
     }
     return true;
   }
-
-  const Node& root_node() const { return root; }
 
   bool shred_value(const Node& n, ondemand::value v, ondemand::json_type type, int16_t rep) {
     ColumnWriter& column = columns[size_t(n.leaf)];
