@@ -129,6 +129,8 @@ const config::Schema<FileOptions>& FileOptions::schema() {
           for (const auto& c : o.columns)
             if (!c.type.empty()) ctx.error(c.mark, "column '" + c.name + "': a type is for parquet; csv columns are names");
           if (o.schema_mode == SchemaMode::infer) ctx.error(where("schema"), "schema: infer is for parquet");
+          if (o.compression_level && (compression != Compression::gzip || *o.compression_level < 1 || *o.compression_level > 9))
+            ctx.error(where("compression_level"), "compression_level for jsonl and csv parts is a gzip level, 1 to 9");
           return;
         }
         if (o.schema_mode == SchemaMode::columns && o.columns.empty())

@@ -141,3 +141,22 @@ TEST_CASE("a directory with one bad pipeline file yields the good ones and the e
   CHECK(set.errors[0].to_string().rfind(dir / "bad.yaml:1:", 0) == 0);
   CHECK(set.errors[1].message.find("already used") != std::string::npos);
 }
+
+TEST_CASE("Parquet sink options are checked where they are written", "[config]") {
+  const std::string head = "source: { type: generate }\nsink:\n  type: file\n  path: out\n";
+  // Declared columns parse, each type checked at its own line and column.
+  auto p = parse(head + "  format: parquet\n  columns:\n    - { name: id, type: int64, nullable: false }\n"
+                        "    - { name: tags, type: 'list<string>' }\n");
+  CHECK(p.sink.common.type == "file");
+  CHECK_THAT(first_error(head + "  format: parquet\n  columns:\n    - { name: id, type: int65 }\n"),
+             Catch::StartsWith("7:") && Catch::Contains("column type 'int65' at character 6: unknown type 'int65'"));
+  CHECK_THAT(first_error(head + "  format: parquet\n"), Catch::Contains("needs its columns declared"));
+  CHECK_THAT(first_error(head + "  format: parquet\n  columns: [price]\n"), Catch::Contains("'price' needs a type"));
+  CHECK_THAT(first_error(head + "  format: parquet\n  schema: infer\n  columns: [{ name: a, type: int32 }]\n"),
+             Catch::Contains("schema: infer takes no columns"));
+  CHECK_THAT(first_error(head + "  format: parquet\n  schema: infer\n  compression_level: 99\n"), Catch::Contains("level"));
+  CHECK_THAT(first_error(head + "  format: csv\n  compression: zstd\n"), Catch::Contains("none or gzip"));
+  CHECK_THAT(first_error(head + "  format: csv\n  columns: [{ name: a, type: int32 }]\n"), Catch::Contains("csv columns are names"));
+  CHECK_THAT(first_error(head + "  compression: gzip\n  compression_level: 12\n"), Catch::Contains("1 to 9"));
+  CHECK_THAT(first_error(head + "  format: parquet\n  schema: infer\n  row_group_bytes: 1KiB\n"), Catch::Contains("row_group_bytes"));
+}
