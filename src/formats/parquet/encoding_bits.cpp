@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "formats/parquet/encoding.hpp"
+#include "formats/parquet/little_endian.hpp"
 #include "formats/parquet/error.hpp"
 
 namespace sluice::formats::parquet {
@@ -29,17 +30,6 @@ void store_le64(uint8_t* p, uint64_t v) {
   std::memcpy(p, &v, 8);
 }
 
-uint32_t load_le32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  return v;
-}
-
-void append_le32(std::string& out, uint32_t v) {
-  const char b[4] = {char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
-  out.append(b, 4);
-}
 
 // ---- ULEB128 and zigzag (Encodings.md: varint-encode, and DELTA_BINARY_PACKED's header)
 

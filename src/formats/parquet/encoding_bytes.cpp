@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "formats/parquet/encoding.hpp"
+#include "formats/parquet/little_endian.hpp"
 #include "formats/parquet/error.hpp"
 
 namespace sluice::formats::parquet {
@@ -15,17 +16,6 @@ namespace {
 // BYTE_ARRAY lengths are int32 in every encoding (PLAIN's 4 bytes, the DELTA_BINARY_PACKED INT32 lengths).
 constexpr size_t max_length = size_t(std::numeric_limits<int32_t>::max());
 
-uint32_t load_le32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap32(v);
-  return v;
-}
-
-void append_le32(std::string& out, uint32_t v) {
-  const char b[4] = {char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
-  out.append(b, 4);
-}
 
 void check_writable(std::string_view v, const char* encoding) {
   if (v.size() > max_length)
