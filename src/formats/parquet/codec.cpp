@@ -9,9 +9,11 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <utility>
 
 #include "formats/parquet/error.hpp"
 
@@ -400,6 +402,225 @@ std::string Decompressor::Impl::lz4_frame(std::string_view in, char* out, size_t
   }
   if (out_used != expected) return sizes_differ(out_used, expected);
   return {};
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// StreamDecompressor
+
+struct StreamDecompressor::Impl {
+  Codec codec = Codec::uncompressed;
+  size_t expected = 0;
+  size_t produced = 0;
+  bool done = false;
+  // Created on a codec's first page, and kept: gzip and zstd reset between pages.
+  z_stream zs{};
+  bool zs_ready = false;
+  bool between_members = false;  // gzip: a member ended and the next has not begun
+  std::unique_ptr<ZSTD_DCtx, ZstdDCtxFree> zstd;
+  bool frame_start = true;  // zstd: the next bytes begin a frame, whose magic is checked before libzstd sees it
+  char magic[4] = {};
+  size_t magic_length = 0;
+  std::unique_ptr<BrotliDecoderState, BrotliDecoderFree> brotli;
+  bool brotli_ended = false;
+
+  Impl() = default;
+  ~Impl() {
+    if (zs_ready) inflateEnd(&zs);
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  // Each decodes from in into out[0, room), returns the bytes written, and says whether the input consumed so
+  // far ends at a point where the codec's stream may end.
+  size_t uncompressed(std::string_view& in, char* out, size_t room, bool& at_end);
+  size_t gzip(std::string_view& in, char* out, size_t room, bool& at_end);
+  size_t zstd_(std::string_view& in, char* out, size_t room, bool& at_end);
+  size_t brotli_(std::string_view& in, char* out, size_t room, bool& at_end);
+};
+
+bool StreamDecompressor::supports(Codec codec) {
+  return codec == Codec::uncompressed || codec == Codec::gzip || codec == Codec::zstd || codec == Codec::brotli;
+}
+
+StreamDecompressor::StreamDecompressor() : impl_(std::make_unique<Impl>()) {}
+StreamDecompressor::~StreamDecompressor() = default;
+
+void StreamDecompressor::start(Codec codec, size_t expected) {
+  if (!supports(codec)) throw std::invalid_argument(std::string(codec_name(codec)) + " pages cannot be decompressed as a stream");
+  if (expected > max_page_size) fail(codec, std::to_string(expected) + " uncompressed bytes: more than a page header can state");
+  Impl& s = *impl_;
+  s.codec = codec;
+  s.expected = expected;
+  s.produced = 0;
+  s.done = false;
+  switch (codec) {
+    case Codec::gzip:
+      if (!s.zs_ready) {
+        if (inflateInit2(&s.zs, 15 + 32) != Z_OK) throw std::bad_alloc();  // gzip or zlib headers, as run()
+        s.zs_ready = true;
+      } else {
+        inflateReset(&s.zs);
+      }
+      s.between_members = false;
+      break;
+    case Codec::zstd:
+      if (!s.zstd) {
+        s.zstd.reset(ZSTD_createDCtx());
+        if (!s.zstd) throw std::bad_alloc();
+      } else {
+        ZSTD_DCtx_reset(s.zstd.get(), ZSTD_reset_session_only);
+      }
+      s.frame_start = true;
+      s.magic_length = 0;
+      break;
+    case Codec::brotli:
+      // libbrotli (1.0.9) cannot reset a decoder: each page needs its own.
+      s.brotli.reset(BrotliDecoderCreateInstance(nullptr, nullptr, nullptr));
+      if (!s.brotli) throw std::bad_alloc();
+      s.brotli_ended = false;
+      break;
+    default: break;
+  }
+}
+
+bool StreamDecompressor::finished() const { return impl_->done; }
+size_t StreamDecompressor::produced() const { return impl_->produced; }
+
+size_t StreamDecompressor::run(std::string_view& in, bool last, char* out, size_t cap) {
+  Impl& s = *impl_;
+  if (s.done) {
+    if (!in.empty()) fail(s.codec, longer_than(s.expected));
+    return 0;
+  }
+  // One spare byte past the content: filling it means the content is longer than the page header says.
+  const size_t room = std::min(cap, s.expected - s.produced + 1);
+  bool at_end = false;
+  size_t wrote = 0;
+  switch (s.codec) {
+    case Codec::uncompressed: wrote = s.uncompressed(in, out, room, at_end); break;
+    case Codec::gzip: wrote = s.gzip(in, out, room, at_end); break;
+    case Codec::zstd: wrote = s.zstd_(in, out, room, at_end); break;
+    case Codec::brotli: wrote = s.brotli_(in, out, room, at_end); break;
+    default: fail(s.codec, "not a streaming codec");
+  }
+  s.produced += wrote;
+  if (s.produced > s.expected) fail(s.codec, longer_than(s.expected));
+  if (last && in.empty()) {
+    if (at_end) {
+      if (s.produced != s.expected) fail(s.codec, sizes_differ(s.produced, s.expected));
+      s.done = true;
+    } else if (wrote < room) {
+      fail(s.codec, "data ends inside the compressed stream");
+    }
+  }
+  return wrote;
+}
+
+size_t StreamDecompressor::Impl::uncompressed(std::string_view& in, char* out, size_t room, bool& at_end) {
+  const size_t n = std::min(in.size(), room);
+  if (n != 0) std::memcpy(out, in.data(), n);
+  in.remove_prefix(n);
+  at_end = true;
+  return n;
+}
+
+size_t StreamDecompressor::Impl::gzip(std::string_view& in, char* out, size_t room, bool& at_end) {
+  size_t wrote = 0;
+  while (wrote < room) {
+    if (between_members) {
+      if (in.empty()) break;
+      inflateReset(&zs);  // concatenated members, as run() accepts
+      between_members = false;
+    }
+    const uInt in_size = uInt(std::min<size_t>(in.size(), UINT32_MAX));
+    const uInt out_size = uInt(std::min<size_t>(room - wrote, UINT32_MAX));
+    zs.next_in = zbytes(in.data());
+    zs.avail_in = in_size;
+    zs.next_out = zbytes(out + wrote);
+    zs.avail_out = out_size;
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    in.remove_prefix(in_size - zs.avail_in);
+    wrote += out_size - zs.avail_out;
+    if (rc == Z_STREAM_END) {
+      between_members = true;
+      continue;
+    }
+    if (rc == Z_OK) {
+      if (in.empty()) break;  // all it could make of the input is out: more input is needed
+      continue;
+    }
+    if (rc == Z_BUF_ERROR) break;  // no progress possible without more input or room
+    if (rc == Z_MEM_ERROR) throw std::bad_alloc();
+    if (rc == Z_NEED_DICT) fail(Codec::gzip, "the zlib stream needs a preset dictionary");
+    fail(Codec::gzip, std::string("corrupt data: ") + (zs.msg ? zs.msg : "zlib error " + std::to_string(rc)));
+  }
+  at_end = between_members;
+  return wrote;
+}
+
+size_t StreamDecompressor::Impl::zstd_(std::string_view& in, char* out, size_t room, bool& at_end) {
+  size_t wrote = 0;
+  auto step = [&](std::string_view& from) {
+    ZSTD_inBuffer ib{from.data(), from.size(), 0};
+    ZSTD_outBuffer ob{out + wrote, room - wrote, 0};
+    const size_t rc = ZSTD_decompressStream(zstd.get(), &ob, &ib);
+    if (ZSTD_isError(rc)) fail(Codec::zstd, std::string("corrupt data: ") + ZSTD_getErrorName(rc));
+    from.remove_prefix(ib.pos);
+    wrote += ob.pos;
+    return std::pair{rc, ib.pos != 0 || ob.pos != 0};
+  };
+  while (wrote < room) {
+    if (frame_start) {
+      // As run(): only zstd1 and skippable frames, never the legacy formats libzstd would also decode.
+      while (magic_length < 4 && !in.empty()) {
+        magic[magic_length++] = in.front();
+        in.remove_prefix(1);
+      }
+      if (magic_length < 4) break;
+      const uint32_t m = load_le32(magic);
+      if (m != ZSTD_MAGICNUMBER && (m & ZSTD_MAGIC_SKIPPABLE_MASK) != ZSTD_MAGIC_SKIPPABLE_START)
+        fail(Codec::zstd, "no zstd frame at byte " + std::to_string(produced + wrote) + " of the content");
+      std::string_view header(magic, 4);
+      step(header);
+      if (!header.empty()) fail(Codec::zstd, "libzstd did not take a frame's magic number");
+      frame_start = false;
+      magic_length = 0;
+      continue;
+    }
+    const auto [rc, progress] = step(in);
+    if (rc == 0) {  // a frame is decoded and flushed
+      frame_start = true;
+      continue;
+    }
+    if (!progress) break;
+  }
+  at_end = frame_start && magic_length == 0;
+  return wrote;
+}
+
+size_t StreamDecompressor::Impl::brotli_(std::string_view& in, char* out, size_t room, bool& at_end) {
+  if (brotli_ended && !in.empty())
+    fail(Codec::brotli, std::to_string(in.size()) + " bytes after the end of the brotli stream");
+  size_t avail_in = in.size();
+  const auto* next_in = reinterpret_cast<const uint8_t*>(in.data());
+  size_t avail_out = room;
+  auto* next_out = reinterpret_cast<uint8_t*>(out);
+  const BrotliDecoderResult result =
+      BrotliDecoderDecompressStream(brotli.get(), &avail_in, &next_in, &avail_out, &next_out, nullptr);
+  in.remove_prefix(in.size() - avail_in);
+  switch (result) {
+    case BROTLI_DECODER_RESULT_SUCCESS:
+      brotli_ended = true;
+      if (!in.empty()) fail(Codec::brotli, std::to_string(in.size()) + " bytes after the end of the brotli stream");
+      break;
+    case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
+    case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: break;
+    case BROTLI_DECODER_RESULT_ERROR:
+      fail(Codec::brotli,
+           std::string("corrupt data: ") + BrotliDecoderErrorString(BrotliDecoderGetErrorCode(brotli.get())));
+  }
+  at_end = brotli_ended;
+  return room - avail_out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -53,6 +53,34 @@ class Decompressor {
   std::unique_ptr<Impl> impl_;
 };
 
+// Decompresses one page body piece by piece, for pages too big to hold whole: memory is the caller's pieces
+// plus the codec's own state (zlib's 32 KiB window, brotli's of at most 16 MiB, zstd's as its frame header
+// states: 2 MiB for the levels Parquet writers use, at most 128 MiB). Snappy and the LZ4 codecs decode whole
+// blocks only, so they do not stream. Not thread-safe.
+class StreamDecompressor {
+ public:
+  static bool supports(Codec);  // uncompressed, gzip, zstd, brotli
+
+  StreamDecompressor();
+  ~StreamDecompressor();
+  StreamDecompressor(const StreamDecompressor&) = delete;
+  StreamDecompressor& operator=(const StreamDecompressor&) = delete;
+
+  // Starts a page body of `codec` that decompresses to exactly `expected` bytes (at most max_page_size).
+  void start(Codec codec, size_t expected);
+  // Decompresses what it can of `in` (advancing it past what was consumed) into out[0, cap) and returns the
+  // bytes written. `last` says `in` ends the body. Returns less than cap only when `in` is used up (more input
+  // is needed) or the page's content is complete (finished()). Throws ParquetError for corrupt data, a body
+  // that ends early, content longer than `expected`, or bytes after the end of the content.
+  size_t run(std::string_view& in, bool last, char* out, size_t cap);
+  bool finished() const;
+  size_t produced() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Compresses page bodies with one codec. One per column writer, reused across its pages. Not thread-safe.
 class Compressor {
  public:

@@ -286,6 +286,14 @@ void ColumnReader::start_values(const Page& page) {
   v.prefixes.reset();
   v.previous.clear();
   v.dictionary = false;
+  streamed_ = page.streamed;
+  taken_ = false;
+  bool_used_ = 8;
+  if (streamed_) {
+    if (page.encoding != Encoding::plain) fail("a streamed page in " + encoding_name(page.encoding) + " encoding");
+    v.binary_batch = false;
+    return;
+  }
   const size_t max_values = size_t(page.num_values);
   const bool binary = physical_ == Type::byte_array || physical_ == Type::fixed_len_byte_array;
   switch (page.encoding) {
@@ -342,7 +350,7 @@ void ColumnReader::start_values(const Page& page) {
 
 void ColumnReader::decode_values(size_t n) {
   Values& v = *values_;
-  if (n == 0) return;
+  if (n == 0 || streamed_) return;
   const size_t width = format_.width;
   v.binary_batch = v.encoding == Encoding::delta_length_byte_array || v.encoding == Encoding::delta_byte_array ||
                    (v.encoding == Encoding::plain && physical_ == Type::byte_array);
@@ -460,9 +468,34 @@ void ColumnReader::decode_values(size_t n) {
   }
 }
 
-void ColumnReader::append_value(std::string& out) const {
+std::string_view ColumnReader::take_streamed_value() {
+  taken_ = true;
+  switch (physical_) {
+    case Type::boolean:
+      if (bool_used_ == 8) {
+        bool_bits_ = uint8_t(pages_.take(1)[0]);
+        bool_used_ = 0;
+      }
+      bool_value_ = char((bool_bits_ >> bool_used_++) & 1);
+      return {&bool_value_, 1};
+    case Type::byte_array: return pages_.take(load<uint32_t>(pages_.take(4).data()));
+    default: return pages_.take(format_.width);
+  }
+}
+
+// An entry with a value nobody appended still has its value in the stream: step over it.
+void ColumnReader::advance_streamed() {
+  if (has_value() && !taken_) take_streamed_value();
+  taken_ = false;
+}
+
+void ColumnReader::append_value(std::string& out) {
   const Values& v = *values_;
-  if (v.dictionary) {
+  if (streamed_) {
+    if (taken_) fail("a value appended twice");
+    const std::string_view value = take_streamed_value();
+    render(out, value.data(), value.size());
+  } else if (v.dictionary) {
     const uint32_t i = v.index[value_];
     out.append(dict_text_, dict_offsets_[i], dict_offsets_[i + 1] - dict_offsets_[i]);
   } else if (v.binary_batch) {

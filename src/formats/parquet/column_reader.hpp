@@ -63,9 +63,10 @@ class ColumnReader {
   int16_t rep() const { return rep_levels_ ? int16_t(rep_[pos_]) : 0; }
   int16_t def() const { return def_levels_ ? int16_t(def_[pos_]) : max_def_; }
   bool has_value() const { return def() == max_def_; }
-  // Appends the current entry's value as JSON (has_value() must be true).
-  void append_value(std::string& out) const;
+  // Appends the current entry's value as JSON (has_value() must be true), once per entry.
+  void append_value(std::string& out);
   void advance() {
+    if (streamed_) [[unlikely]] advance_streamed();
     value_ += has_value();
     ++pos_;
   }
@@ -81,6 +82,8 @@ class ColumnReader {
   void start_values(const Page& page);
   void decode_values(size_t n);
   void render(std::string& out, const char* p, size_t size) const;
+  std::string_view take_streamed_value();
+  void advance_streamed();
   [[noreturn]] void fail(const std::string& what) const;
 
   std::string where_;
@@ -101,6 +104,12 @@ class ColumnReader {
   size_t page_left_ = 0;  // level entries of the page not yet in a batch
   RleDecoder def_decoder_{{}, 0}, rep_decoder_{{}, 0};
   std::unique_ptr<Values> values_;
+  // The page's values come from pages_.take() one at a time, as entries are read (Page::streamed).
+  bool streamed_ = false;
+  bool taken_ = false;          // the current entry's value has been taken
+  uint8_t bool_bits_ = 0;       // PLAIN booleans: the byte being read, and how many of its bits are used
+  unsigned bool_used_ = 8;
+  char bool_value_ = 0;
 
   // The current batch.
   std::vector<uint32_t> def_, rep_;

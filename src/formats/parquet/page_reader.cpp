@@ -13,6 +13,10 @@ namespace {
 // A guess that holds most page headers whole (statistics of long strings can make them bigger: then it grows).
 constexpr size_t kHeaderWindow = 4096;
 
+// A streamed page is read and decompressed this much at a time: large enough that a piece's fixed costs
+// vanish, small enough that a column costs little memory.
+constexpr size_t kStreamPiece = 256u << 10;
+
 uint32_t le32(std::string_view s) {
   uint32_t v;
   std::memcpy(&v, s.data(), 4);
@@ -68,6 +72,62 @@ void PageReader::release_compressed() {
   if (compressed_.capacity() > (4u << 20)) std::string().swap(compressed_);
 }
 
+void PageReader::start_stream(Codec codec, uint64_t from, size_t compressed, size_t uncompressed) {
+  try {
+    stream_.start(codec, uncompressed);
+  } catch (const ParquetError& e) {
+    fail(e.what());
+  }
+  stream_size_ = uncompressed;
+  stream_next_ = from;
+  stream_end_ = from + compressed;
+  stream_pending_ = {};
+  // A value bigger than a piece grew the buffer: do not keep that for the rest of the chunk.
+  if (stream_out_.capacity() > 4 * kStreamPiece) std::string().swap(stream_out_);
+  window_ = window_end_ = nullptr;
+  page_.streamed = true;
+}
+
+std::string_view PageReader::take_slow(size_t n) {
+  const size_t have = size_t(window_end_ - window_);
+  const size_t left = stream_size_ - (stream_.produced() - have);
+  if (n > left) fail("the page's content ends before its levels and values do");
+  // What is left of the window moves to the front; the rest of the buffer fills with the stream.
+  const size_t capacity = std::max(n, kStreamPiece);
+  if (have != 0 && window_ != stream_out_.data()) std::memmove(stream_out_.data(), window_, have);
+  if (stream_out_.size() < capacity) stream_out_.resize(capacity);
+  char* base = stream_out_.data();
+  size_t filled = have;
+  try {
+    while (filled < capacity && !stream_.finished()) {
+      if (stream_pending_.empty() && stream_next_ < stream_end_) {
+        const size_t piece = size_t(std::min<uint64_t>(kStreamPiece, stream_end_ - stream_next_));
+        read_at(stream_next_, piece, stream_in_);
+        stream_next_ += piece;
+        stream_pending_ = stream_in_;
+      }
+      const size_t pending = stream_pending_.size();
+      const size_t wrote = stream_.run(stream_pending_, stream_next_ == stream_end_, base + filled, capacity - filled);
+      filled += wrote;
+      // A codec given input and room always consumes or produces something; never spin if one does not.
+      if (wrote == 0 && pending != 0 && pending == stream_pending_.size() && !stream_.finished())
+        fail("the compressed data makes no progress");
+    }
+  } catch (const ParquetError& e) {
+    if (std::string_view(e.what()).starts_with(where_)) throw;
+    fail(e.what());
+  }
+  if (filled < n) fail("the page's content ends before its levels and values do");
+  window_ = base + n;
+  window_end_ = base + filled;
+  return {base, n};
+}
+
+void PageReader::copy_levels(std::string& into) {
+  const uint32_t length = le32(take(4));
+  into.assign(take(length));
+}
+
 const Page* PageReader::next() {
   for (;;) {
     if (position_ >= extent_.end) return nullptr;
@@ -113,10 +173,19 @@ const Page* PageReader::next() {
             (max_def_ > 0 && d.definition_level_encoding != Encoding::rle))
           fail("levels in " + encoding_name(max_def_ > 0 ? d.definition_level_encoding : d.repetition_level_encoding) +
                " encoding are not supported (only RLE)");
+        if (codec_ == Codec::uncompressed && compressed != uncompressed) fail("an uncompressed page whose two sizes differ");
+        page_.num_values = d.num_values;
+        page_.encoding = d.encoding;
+        if (d.encoding == Encoding::plain && uncompressed > limits_.stream_page_bytes &&
+            StreamDecompressor::supports(codec_)) {
+          start_stream(codec_, body, compressed, uncompressed);
+          if (max_rep_ > 0) copy_levels(levels_[0]), page_.repetition = levels_[0];
+          if (max_def_ > 0) copy_levels(levels_[1]), page_.definition = levels_[1];
+          return &page_;
+        }
         read_at(body, compressed, compressed_);
         std::string_view data;
         if (codec_ == Codec::uncompressed) {
-          if (compressed != uncompressed) fail("an uncompressed page whose two sizes differ");
           data = compressed_;
         } else {
           decompressor_.run(codec_, compressed_, uncompressed, decompressed_);
@@ -134,8 +203,6 @@ const Page* PageReader::next() {
         if (max_rep_ > 0) take_levels(page_.repetition);
         if (max_def_ > 0) take_levels(page_.definition);
         page_.values = data;
-        page_.num_values = d.num_values;
-        page_.encoding = d.encoding;
         return &page_;
       }
       case PageType::data_page_v2: {
@@ -147,6 +214,20 @@ const Page* PageReader::next() {
         if (d.repetition_levels_byte_length < 0 || d.definition_levels_byte_length < 0) fail("negative level lengths");
         const size_t levels = size_t(d.repetition_levels_byte_length) + size_t(d.definition_levels_byte_length);
         if (levels > compressed || levels > uncompressed) fail("levels longer than the page");
+        page_.num_values = d.num_values;
+        page_.encoding = d.encoding;
+        page_.v2 = true;
+        const Codec codec = d.is_compressed ? codec_ : Codec::uncompressed;
+        if (d.encoding == Encoding::plain && uncompressed - levels > limits_.stream_page_bytes &&
+            StreamDecompressor::supports(codec)) {
+          // The levels are never compressed in a v2 page: read them whole, and stream the values after them.
+          read_at(body, levels, compressed_);
+          page_.repetition = std::string_view(compressed_).substr(0, size_t(d.repetition_levels_byte_length));
+          page_.definition = std::string_view(compressed_).substr(size_t(d.repetition_levels_byte_length));
+          if (codec == Codec::uncompressed && compressed != uncompressed) fail("an uncompressed page whose two sizes differ");
+          start_stream(codec, body + levels, compressed - levels, uncompressed - levels);
+          return &page_;
+        }
         read_at(body, compressed, compressed_);
         const std::string_view raw = compressed_;
         page_.repetition = raw.substr(0, size_t(d.repetition_levels_byte_length));
@@ -160,9 +241,6 @@ const Page* PageReader::next() {
           if (values.size() != uncompressed - levels) fail("an uncompressed page whose two sizes differ");
           page_.values = values;
         }
-        page_.num_values = d.num_values;
-        page_.encoding = d.encoding;
-        page_.v2 = true;
         return &page_;
       }
     }

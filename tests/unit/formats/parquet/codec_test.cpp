@@ -486,3 +486,152 @@ TEST_CASE("random bytes and mutated pages make decoders return or throw ParquetE
     decode_must_not_misbehave(decompressor, readable[rng() % readable.size()], page, expected, out);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// StreamDecompressor: the same pages, fed and drained in pieces of random sizes, must give what Decompressor
+// gives, and fail where it fails.
+
+namespace {
+
+const std::vector<Codec> streamable = {Codec::uncompressed, Codec::gzip, Codec::brotli, Codec::zstd};
+
+// Decodes page in input pieces of 1..max_piece bytes into output pieces of 1..max_piece bytes, until finished.
+std::string stream_decompress(StreamDecompressor& s, Codec codec, std::string_view page, size_t expected,
+                              std::mt19937_64& rng, size_t max_piece) {
+  s.start(codec, expected);
+  std::string out;
+  std::string_view pending;
+  size_t fed = 0;
+  size_t idle = 0;
+  while (!s.finished()) {
+    if (pending.empty() && fed < page.size()) {
+      const size_t piece = std::min<size_t>(1 + rng() % max_piece, page.size() - fed);
+      pending = page.substr(fed, piece);
+      fed += piece;
+    }
+    const size_t cap = 1 + rng() % max_piece;
+    const size_t at = out.size();
+    out.resize(at + cap);
+    const size_t before = pending.size();
+    const size_t wrote = s.run(pending, fed == page.size(), out.data() + at, cap);
+    REQUIRE(wrote <= cap);
+    out.resize(at + wrote);
+    // Less than asked only when the input is used up or the content is complete.
+    if (wrote < cap) REQUIRE((pending.empty() || s.finished()));
+    idle = wrote == 0 && before == pending.size() ? idle + 1 : 0;
+    REQUIRE(idle < 3);
+  }
+  CHECK(s.produced() == expected);
+  return out;
+}
+
+std::string stream_error(Codec codec, std::string_view page, size_t expected, size_t max_piece = 64) {
+  std::mt19937_64 rng(5);
+  StreamDecompressor s;
+  try {
+    stream_decompress(s, codec, page, expected, rng, max_piece);
+  } catch (const ParquetError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("streamed pages decode as whole ones, in pieces of any size", "[formats][parquet][codec]") {
+  std::mt19937_64 rng(99);
+  StreamDecompressor s;
+  CHECK_FALSE(StreamDecompressor::supports(Codec::snappy));
+  CHECK_FALSE(StreamDecompressor::supports(Codec::lz4_raw));
+  CHECK_FALSE(StreamDecompressor::supports(Codec::lz4_hadoop));
+  for (const std::string& data : {std::string(), std::string("x"), text_data(300000), noise_bytes(70000)}) {
+    for (Codec codec : streamable) {
+      const std::string page = compress(codec, data);
+      for (size_t max_piece : {size_t{1}, size_t{17}, size_t{4096}, size_t{1} << 20}) {
+        if (max_piece == 1 && data.size() > 100000) continue;  // a byte at a time: slow and adds nothing
+        INFO(codec_name(codec) << ", " << data.size() << " bytes, pieces up to " << max_piece);
+        CHECK(stream_decompress(s, codec, page, data.size(), rng, max_piece) == data);
+      }
+    }
+  }
+  const std::string a = text_data(1000, 1), b = text_data(70000, 2);
+  // Concatenated gzip members, and a zlib stream after a gzip member.
+  const std::string members = compress(Codec::gzip, a) + compress(Codec::gzip, "") + compress(Codec::gzip, b);
+  CHECK(stream_decompress(s, Codec::gzip, members, a.size() + b.size(), rng, 100) == a + b);
+  // zstd: several frames, unsized ones, skippable ones.
+  std::string skippable(8, '\0');
+  skippable[0] = '\x53', skippable[1] = '\x2A', skippable[2] = '\x4D', skippable[3] = '\x18';
+  const std::string frames = skippable + compress(Codec::zstd, a) + zstd_unsized(b) + skippable;
+  CHECK(stream_decompress(s, Codec::zstd, frames, a.size() + b.size(), rng, 100) == a + b);
+  CHECK(stream_decompress(s, Codec::zstd, frames, a.size() + b.size(), rng, 3) == a + b);
+}
+
+TEST_CASE("streamed pages that are short, long, truncated or corrupt throw ParquetError as whole ones do", "[formats][parquet][codec]") {
+  const std::string data = text_data(5000);
+  for (Codec codec : streamable) {
+    const std::string page = compress(codec, data);
+    INFO(codec_name(codec));
+    CHECK_THAT(stream_error(codec, page, data.size() - 1), Catch::Contains("longer than the 4999 bytes"));
+    CHECK_THAT(stream_error(codec, page, data.size() + 1), Catch::Contains("5000 bytes, the page header says 5001"));
+    for (size_t keep : {size_t{0}, size_t{1}, page.size() / 2, page.size() - 1}) {
+      if (codec == Codec::uncompressed) continue;  // its sizes are the page's: covered by the two above
+      INFO(keep << " of " << page.size() << " bytes");
+      const std::string label = codec == Codec::gzip ? "gzip" : codec == Codec::zstd ? "zstd" : "brotli";
+      CHECK_THAT(stream_error(codec, std::string_view(page).substr(0, keep), data.size()), Catch::StartsWith(label + " page: "));
+    }
+  }
+  CHECK_THAT(stream_error(Codec::zstd, std::string("\x25\xB5\x2F\xFD\x00\x00\x00\x00", 8), 0), Catch::Contains("no zstd frame"));
+  CHECK_THAT(stream_error(Codec::zstd, compress(Codec::zstd, data) + "junk-junk", data.size()), Catch::Contains("no zstd frame"));
+  CHECK_THAT(stream_error(Codec::brotli, compress(Codec::brotli, data) + "x", data.size()),
+             Catch::Contains("bytes after the end of the brotli stream"));
+  CHECK_THAT(stream_error(Codec::gzip, compress(Codec::gzip, data) + "garbage!", data.size()), Catch::StartsWith("gzip page: "));
+  CHECK_THROWS_AS(StreamDecompressor().start(Codec::snappy, 10), std::invalid_argument);
+}
+
+TEST_CASE("mutated pages streamed in pieces fail only where whole pages fail, and agree where both succeed", "[formats][parquet][codec]") {
+  std::mt19937_64 rng(4242);
+  Decompressor whole;
+  StreamDecompressor stream;
+  std::string out;
+  std::vector<std::pair<Codec, std::string>> pages;
+  std::vector<size_t> sizes;
+  for (const std::string& data : {text_data(3000, 9), noise_bytes(500, 9), std::string("abcabcabcabc")})
+    for (Codec codec : streamable) pages.emplace_back(codec, compress(codec, data)), sizes.push_back(data.size());
+  int both_ok = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const size_t k = size_t(i) % pages.size();
+    const auto& [codec, valid] = pages[k];
+    std::string page = valid;
+    for (int e = 0, edits = 1 + int(rng() % 3); e < edits && !page.empty(); ++e) {
+      const size_t at = rng() % page.size();
+      switch (rng() % 4) {
+        case 0: page[at] = char(rng()); break;
+        case 1: page[at] = char(page[at] ^ (1 << (rng() % 8))); break;
+        case 2: page.resize(at); break;
+        default: page.insert(at, 1, char(rng())); break;
+      }
+    }
+    const size_t expected = rng() % 2 == 0 ? sizes[k] : rng() % 4096;
+    std::string whole_error, stream_error_text;
+    try {
+      whole.run(codec, page, expected, out);
+    } catch (const ParquetError& e) {
+      whole_error = e.what();
+    }
+    std::string streamed;
+    try {
+      streamed = stream_decompress(stream, codec, page, expected, rng, 1 + rng() % 300);
+    } catch (const ParquetError& e) {
+      stream_error_text = e.what();
+    }
+    INFO(codec_name(codec) << " page " << k << ", case " << i << ": whole: " << whole_error << "; streamed: " << stream_error_text);
+    if (stream_error_text.empty()) {
+      CHECK(whole_error.empty());
+      if (whole_error.empty()) CHECK(streamed == out);
+      both_ok += whole_error.empty();
+    } else {
+      CHECK_FALSE(whole_error.empty());
+    }
+  }
+  CHECK(both_ok > 0);
+}
