@@ -114,34 +114,47 @@ class Writer {
   ~Writer() { stop(); }
   void start() {
     thread_ = std::thread([this] {
-      while (!stop_) {
-        std::string sql = "BEGIN;\n";
-        for (int i = 0; i < 20; ++i) {
-          uint64_t id = rng_() % ids_ + 1;
-          switch (rng_() % 4) {
-            case 0: sql += "DELETE FROM w WHERE id = " + std::to_string(id) + ";\n"; break;
-            case 1:
-              sql += "INSERT INTO w VALUES (" + std::to_string(id) + ", 0) ON CONFLICT (id) DO UPDATE SET v = w.v + 1000;\n";
-              break;
-            default: sql += "UPDATE w SET v = v + 1 WHERE id = " + std::to_string(id) + ";\n";
-          }
-        }
-        pg_.sql(sql + "COMMIT;\n");
-        ++committed;
+      try {
+        run();
+      } catch (const std::exception& e) {
+        // Thrown on this thread it would end the test binary; the test fails with it at stop() instead.
+        error_ = e.what();
       }
     });
   }
-  void stop() {
+  // Stops the writer; returns why it stopped by itself before (psql failed or timed out), empty if it did not.
+  std::string stop() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
+    return error_;
   }
   std::atomic<int> committed{0};
 
  private:
+  void run() {
+    while (!stop_) {
+      std::string sql = "BEGIN;\n";
+      for (int i = 0; i < 20; ++i) {
+        uint64_t id = rng_() % ids_ + 1;
+        switch (rng_() % 4) {
+          case 0: sql += "DELETE FROM w WHERE id = " + std::to_string(id) + ";\n"; break;
+          case 1:
+            sql += "INSERT INTO w VALUES (" + std::to_string(id) + ", 0) ON CONFLICT (id) DO UPDATE SET v = w.v + 1000;\n";
+            break;
+          default: sql += "UPDATE w SET v = v + 1 WHERE id = " + std::to_string(id) + ";\n";
+        }
+      }
+      // 20 small statements take milliseconds; a minute means one waits on something that will not come.
+      pg_.sql(sql + "COMMIT;\n", "postgres", 60s);
+      ++committed;
+    }
+  }
+
   const PostgresServer& pg_;
   uint64_t ids_;
   std::mt19937_64 rng_;
   std::atomic<bool> stop_{false};
+  std::string error_;  // written by the thread, read after joining it
   std::thread thread_;
 };
 
@@ -235,7 +248,7 @@ TEST_CASE("postgres_cdc: the initial snapshot plus the stream equals the final t
   t.wait_log("initial snapshot done");
   int during = writer.committed;
   std::this_thread::sleep_for(1s);
-  writer.stop();
+  if (auto error = writer.stop(); !error.empty()) FAIL("the writer stopped early: " << error);
   t.catch_up("handoff");
   t.stop();
   INFO("writer transactions committed while the snapshot was read: " << during);
@@ -272,7 +285,7 @@ TEST_CASE("postgres_cdc: a snapshot killed midway resumes from its last committe
   t.start();
   t.wait_log("the snapshot continues at public.w", 2);
   t.wait_log("snapshot done: every table read");
-  writer.stop();
+  if (auto error = writer.stop(); !error.empty()) FAIL("the writer stopped early: " << error);
   t.catch_up("resume");
   t.stop();
 

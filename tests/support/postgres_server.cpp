@@ -13,10 +13,11 @@ const std::string kBin = "/usr/lib/postgresql/15/bin/";
 
 bool running_as_root() { return ::geteuid() == 0; }
 
-// As the postgres user when we are root: the server refuses to run as root.
+// As the postgres user when we are root: the server refuses to run as root. initdb takes seconds and pg_ctl
+// waits at most its own -t 60; past two minutes something is stuck.
 CommandResult as_postgres(std::vector<std::string> args) {
   if (running_as_root()) args.insert(args.begin(), {"runuser", "-u", "postgres", "--"});
-  return run_command(args);
+  return run_command(args, "", {}, std::chrono::minutes(2));
 }
 
 }  // namespace
@@ -78,21 +79,23 @@ std::string PostgresServer::dsn(const std::string& database) const {
 
 namespace {
 
-std::string psql(uint16_t port, const std::string& database, const std::string& statements, bool tags) {
+std::string psql(uint16_t port, const std::string& database, const std::string& statements, bool tags, std::chrono::milliseconds timeout) {
   std::vector<std::string> args{"psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", std::to_string(port), "-U",
                                 "postgres", "-d", database, "-f", "-"};
   if (!tags) args.insert(args.begin() + 2, "-q");
-  auto [rc, out] = run_command(args, statements);
+  auto [rc, out] = run_command(args, statements, {}, timeout);
   if (rc != 0) throw std::runtime_error("psql failed (" + std::to_string(rc) + "):\n" + out.substr(0, 4000));
   return out;
 }
 
 }  // namespace
 
-std::string PostgresServer::sql(const std::string& statements, const std::string& database) const {
-  return psql(port_, database, statements, false);
+std::string PostgresServer::sql(const std::string& statements, const std::string& database, std::chrono::milliseconds timeout) const {
+  return psql(port_, database, statements, false, timeout);
 }
 
-std::string PostgresServer::sql_with_tags(const std::string& statements) const { return psql(port_, "postgres", statements, true); }
+std::string PostgresServer::sql_with_tags(const std::string& statements) const {
+  return psql(port_, "postgres", statements, true, kSqlTimeout);
+}
 
 }  // namespace sluice::testing

@@ -23,8 +23,11 @@ class PostgresServer {
   // A libpq connection string for database `postgres` as superuser `postgres`, over TCP on 127.0.0.1.
   std::string dsn(const std::string& database = "postgres") const;
   // Runs SQL through psql (ON_ERROR_STOP); returns its unaligned, tuples-only output. Throws with psql's
-  // message on an error.
-  std::string sql(const std::string& statements, const std::string& database = "postgres") const;
+  // message on an error, and when psql has not finished within `timeout` (a statement waiting on a lock, a
+  // server that stopped answering): a test fails saying so rather than hanging.
+  static constexpr std::chrono::milliseconds kSqlTimeout = std::chrono::minutes(5);
+  std::string sql(const std::string& statements, const std::string& database = "postgres",
+                  std::chrono::milliseconds timeout = kSqlTimeout) const;
   // The same, with psql's command tags (INSERT 0 5, UPDATE 3) and \echo lines in the output.
   std::string sql_with_tags(const std::string& statements) const;
   // Stops the server and starts it again on the same data directory and port. Fast shutdown lets the

@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -25,9 +28,80 @@
 
 #include "metrics/http_client.hpp"
 
+extern char** environ;
+
 namespace fs = std::filesystem;
 
 namespace sluice::testing {
+namespace {
+
+// The test's environment with `extra` NAME=value entries added or replacing those of the same name.
+std::vector<std::string> environment_with(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (const auto& entry : extra) {
+    std::string name = entry.substr(0, entry.find('=') + 1);
+    std::erase_if(env, [&](const std::string& e) { return e.starts_with(name); });
+    env.push_back(entry);
+  }
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Children start through posix_spawn, not fork + code of ours: tests start them while other threads of the test
+// run (a workload writer running psql), and a child inherits every descriptor open at that moment that is not
+// close-on-exec. A sluiced that inherited the write end of a writer thread's psql output pipe kept that
+// thread's read from ever seeing EOF, and postgres_cdc's resume test hung until CTest's timeout; hence the
+// pipes and sockets opened here are close-on-exec. posix_spawn also runs none of our code in the child, where
+// after a fork of a threaded process a malloc may wait forever for a lock another thread held at the fork.
+class SpawnActions {
+ public:
+  SpawnActions() { check(posix_spawn_file_actions_init(&actions_), "init"); }
+  ~SpawnActions() { posix_spawn_file_actions_destroy(&actions_); }
+  SpawnActions(const SpawnActions&) = delete;
+  SpawnActions& operator=(const SpawnActions&) = delete;
+  void open(int fd, const std::string& path, int flags, mode_t mode = 0) {
+    check(posix_spawn_file_actions_addopen(&actions_, fd, path.c_str(), flags, mode), "open " + path);
+  }
+  void dup2(int from, int to) { check(posix_spawn_file_actions_adddup2(&actions_, from, to), "dup2"); }
+  const posix_spawn_file_actions_t* get() const { return &actions_; }
+
+ private:
+  static void check(int rc, const std::string& what) {
+    if (rc != 0) throw std::runtime_error("posix_spawn_file_actions " + what + ": " + std::strerror(rc));
+  }
+  posix_spawn_file_actions_t actions_;
+};
+
+class OwnedFd {
+ public:
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd() { reset(); }
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  int get() const { return fd_; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string command_line(const std::vector<std::string>& args) {
+  std::string s;
+  for (const auto& a : args) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+}  // namespace
 
 TempDir::TempDir() {
   std::string tmpl = (fs::temp_directory_path() / "sluice-test.XXXXXX").string();
@@ -107,23 +181,18 @@ std::vector<std::string> in_progress_parts(const std::string& dir) {
 std::string sluiced_path() { return SLUICED_PATH; }
 
 Daemon::Daemon(std::vector<std::string> args, const std::string& log_path, std::vector<std::string> env) {
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    for (auto& e : env) ::putenv(e.data());
-    std::vector<char*> argv;
-    std::string bin = sluiced_path();
-    argv.push_back(bin.data());
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(bin.c_str(), argv.data());
-    ::_exit(127);
-  }
+  SpawnActions actions;
+  actions.open(STDOUT_FILENO, log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  actions.dup2(STDOUT_FILENO, STDERR_FILENO);
+  std::string bin = sluiced_path();
+  args.insert(args.begin(), bin);
+  auto argv = c_strings(args);
+  auto environment = environment_with(env);
+  auto envp = c_strings(environment);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, bin.c_str(), actions.get(), nullptr, argv.data(), envp.data());
+  if (rc != 0) throw std::runtime_error("cannot start " + bin + " (log " + log_path + "): " + std::strerror(rc));
+  pid_ = pid;
 }
 
 Daemon::~Daemon() {
@@ -301,7 +370,7 @@ std::optional<double> scrape_value(const std::string& address, const std::string
 }
 
 uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -314,39 +383,52 @@ uint16_t free_port() {
   return port;
 }
 
-CommandResult run_command(const std::vector<std::string>& args, const std::string& stdin_text,
-                          const std::vector<std::string>& env) {
+CommandResult run_command(const std::vector<std::string>& args, const std::string& stdin_text, const std::vector<std::string>& env,
+                          std::chrono::milliseconds timeout) {
   TempDir scratch;
   std::string input = scratch / "stdin";
   write_file(input, stdin_text);
   int pipefd[2];
-  if (::pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int in = ::open(input.c_str(), O_RDONLY);
-    if (in >= 0) ::dup2(in, STDIN_FILENO);
-    ::dup2(pipefd[1], STDOUT_FILENO);
-    ::dup2(pipefd[1], STDERR_FILENO);
-    ::close(pipefd[0]);
-    ::close(pipefd[1]);
-    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(pipefd[1]);
+  // Close-on-exec: only this child may hold the write end, or the read below waits for some other child too.
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe for ") + args.at(0) + ": " + std::strerror(errno));
+  OwnedFd out(pipefd[0]), child_out(pipefd[1]);
+  SpawnActions actions;
+  actions.open(STDIN_FILENO, input, O_RDONLY);
+  actions.dup2(child_out.get(), STDOUT_FILENO);
+  actions.dup2(child_out.get(), STDERR_FILENO);
+  std::vector<std::string> arguments = args;
+  auto argv = c_strings(arguments);
+  auto environment = environment_with(env);
+  auto envp = c_strings(environment);
   CommandResult result;
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, argv[0], actions.get(), nullptr, argv.data(), envp.data());
+  child_out.reset();
+  if (rc != 0) {
+    result.exit_code = 127;
+    result.output = "cannot run " + args.at(0) + ": " + std::strerror(rc) + "\n";
+    return result;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[4096];
   for (;;) {
-    ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      throw std::runtime_error("`" + command_line(args).substr(0, 300) + "` did not finish within " + std::to_string(timeout.count()) +
+                               " ms and was killed; its output so far:\n" + result.output.substr(0, 4000));
+    }
+    pollfd p{out.get(), POLLIN, 0};
+    int ready = ::poll(&p, 1, int(std::min<int64_t>(left.count(), 1000)));
+    if (ready < 0 && errno != EINTR) throw std::runtime_error(std::string("poll on the output of ") + args.at(0) + ": " + std::strerror(errno));
+    if (ready <= 0) continue;
+    ssize_t n = ::read(out.get(), buf, sizeof buf);
     if (n > 0) result.output.append(buf, size_t(n));
     else if (n < 0 && errno == EINTR) continue;
     else break;
   }
-  ::close(pipefd[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

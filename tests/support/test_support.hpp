@@ -94,9 +94,11 @@ struct CommandResult {
   std::string output;  // stdout and stderr, interleaved
 };
 // Runs args[0] (looked up in PATH) without a shell, so paths need no quoting, with stdin_text on its
-// standard input and env (NAME=value entries) added to its environment; collects what it prints.
+// standard input and env (NAME=value entries) added to its environment; collects what it prints. A command
+// still running after `timeout` is killed and the call throws, naming it with its output so far: a stuck
+// command fails the test with that instead of hanging it until CTest's timeout.
 CommandResult run_command(const std::vector<std::string>& args, const std::string& stdin_text = "",
-                          const std::vector<std::string>& env = {});
+                          const std::vector<std::string>& env = {}, std::chrono::milliseconds timeout = std::chrono::minutes(10));
 // Whether an executable of that name is in PATH.
 bool on_path(const std::string& program);
 
