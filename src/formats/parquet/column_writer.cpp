@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 
+#include "formats/parquet/background_compressor.hpp"
 #include "formats/parquet/encoding.hpp"
 
 namespace sluice::formats::parquet {
@@ -76,6 +78,7 @@ struct ColumnWriter::Impl {
   std::vector<std::string> path;
   WriterOptions options;
   Compressor compressor;
+  BackgroundCompressor* background;
 
   // The open page.
   std::vector<uint8_t> def, rep;
@@ -98,6 +101,15 @@ struct ColumnWriter::Impl {
   std::vector<std::string> pages;
   size_t pages_bytes = 0;
   size_t pages_uncompressed = 0;
+  // Pages whose compression is under way in the background, oldest first; pages[index] is empty until then.
+  struct Pending {
+    size_t index;
+    PageHeader header;
+    size_t body_size;
+    BackgroundCompressor::Ticket ticket;
+  };
+  std::deque<Pending> pending;
+  size_t pending_uncompressed = 0;
   size_t chunk_entries = 0;
   size_t chunk_values = 0;  // present values in the chunk's closed pages
   int64_t null_count = 0;
@@ -105,7 +117,8 @@ struct ColumnWriter::Impl {
   std::optional<std::string> min, max;
   std::string body, compressed;
 
-  Impl(Type t, int32_t type_length, int16_t d, int16_t r, std::vector<std::string> p, const WriterOptions& o)
+  Impl(Type t, int32_t type_length, int16_t d, int16_t r, std::vector<std::string> p, const WriterOptions& o,
+       BackgroundCompressor* b)
       : physical(t),
         width(fixed_width(t, type_length)),
         max_def(d),
@@ -113,6 +126,7 @@ struct ColumnWriter::Impl {
         path(std::move(p)),
         options(o),
         compressor(o.codec, o.level),
+        background(b),
         dictionary_mode(o.dictionary && t != Type::boolean) {}
 
   uint32_t intern(std::string_view v) {
@@ -211,20 +225,23 @@ struct ColumnWriter::Impl {
     PageHeader h;
     h.type = PageType::data_page;
     h.uncompressed_page_size = int32_t(body.size());
-    std::string_view stored = body;
-    if (options.codec != Codec::uncompressed) {
-      compressor.run(body, compressed);
-      stored = compressed;
-    }
-    h.compressed_page_size = int32_t(stored.size());
     h.data_page = DataPageHeader{int32_t(page_entries), dictionary_mode ? Encoding::rle_dictionary : Encoding::plain,
                                  Encoding::rle, Encoding::rle, std::nullopt};
-    std::string& page = pages.emplace_back();
-    serialize(h, page);
-    pages_uncompressed += page.size() + body.size();
-    page.reserve(page.size() + stored.size());
-    page.append(stored);
-    pages_bytes += page.size();
+    if (background) {
+      const size_t body_size = body.size();
+      pending.push_back({pages.size(), std::move(h), body_size, background->submit(std::move(body))});
+      pages.emplace_back();
+      pending_uncompressed += body_size;
+      body = std::string();
+      settle(false);
+    } else {
+      std::string_view stored = body;
+      if (options.codec != Codec::uncompressed) {
+        compressor.run(body, compressed);
+        stored = compressed;
+      }
+      store(pages.emplace_back(), h, body.size(), stored);
+    }
     chunk_entries += page_entries;
     page_entries = 0;
     def.clear();
@@ -232,11 +249,33 @@ struct ColumnWriter::Impl {
     values.clear();
     indices.clear();
   }
+
+  // A page's header, with its compressed size, then its stored body.
+  void store(std::string& page, PageHeader& h, size_t body_size, std::string_view stored) {
+    h.compressed_page_size = int32_t(stored.size());
+    serialize(h, page);
+    pages_uncompressed += page.size() + body_size;
+    page.reserve(page.size() + stored.size());
+    page.append(stored);
+    pages_bytes += page.size();
+  }
+
+  // Takes in the pages the background has compressed, in order; with `wait`, all of them.
+  void settle(bool wait) {
+    while (!pending.empty() && (wait || background->ready(pending.front().ticket))) {
+      Pending& p = pending.front();
+      std::string& stored = background->wait(p.ticket);
+      store(pages[p.index], p.header, p.body_size, stored);
+      pending_uncompressed -= p.body_size;
+      pending.pop_front();
+    }
+  }
 };
 
 ColumnWriter::ColumnWriter(Type physical, int32_t type_length, int16_t max_def, int16_t max_rep,
-                           std::vector<std::string> path, const WriterOptions& options)
-    : impl_(std::make_unique<Impl>(physical, type_length, max_def, max_rep, std::move(path), options)) {}
+                           std::vector<std::string> path, const WriterOptions& options, BackgroundCompressor* background)
+    : impl_(std::make_unique<Impl>(physical, type_length, max_def, max_rep, std::move(path), options,
+                                   options.codec == Codec::uncompressed ? nullptr : background)) {}
 ColumnWriter::~ColumnWriter() = default;
 ColumnWriter::ColumnWriter(ColumnWriter&&) noexcept = default;
 ColumnWriter& ColumnWriter::operator=(ColumnWriter&&) noexcept = default;
@@ -298,15 +337,19 @@ size_t ColumnWriter::estimated_bytes() const {
   // What is not encoded yet shrinks as the chunk's pages so far did: row groups land near their target size
   // instead of short of it by the compression ratio.
   const double ratio = m.pages_uncompressed > 0 ? double(m.pages_bytes) / double(m.pages_uncompressed) : 1.0;
-  const size_t raw = m.open_page_bytes() + (m.dictionary_used || m.dictionary_mode ? m.dict_data.size() : 0);
+  const size_t raw = m.open_page_bytes() + m.pending_uncompressed +
+                     (m.dictionary_used || m.dictionary_mode ? m.dict_data.size() : 0);
   return m.pages_bytes + size_t(double(raw) * ratio);
 }
 
 size_t ColumnWriter::entries() const { return impl_->chunk_entries + impl_->page_entries; }
 
+void ColumnWriter::close_page() { impl_->close_page(); }
+
 ColumnChunk ColumnWriter::finish(uint64_t offset, const std::function<void(std::string_view)>& write) {
   Impl& m = *impl_;
   m.close_page();
+  if (m.background) m.settle(true);
   ColumnMetaData meta;
   meta.type = m.physical;
   meta.path = m.path;

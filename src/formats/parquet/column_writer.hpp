@@ -19,15 +19,21 @@ struct WriterOptions {
   size_t page_bytes = 1u << 20;           // a data page is closed once its values pass this
   size_t dictionary_bytes = 1u << 20;     // past this a column falls back from dictionary to PLAIN encoding
   bool dictionary = true;
+  // Compress pages on a thread of the Writer's own (BackgroundCompressor) while the next ones are encoded.
+  // The bytes written are the same either way.
+  bool background_compression = false;
 };
+
+class BackgroundCompressor;
 
 // One leaf column of a row group being written: its entries (levels and values) for the open page, the pages
 // already encoded and compressed, and the dictionary. Entries of a record that turns out not to fit are taken
 // back with rollback(), so statistics are computed from what pages hold, never from what was offered.
 class ColumnWriter {
  public:
+  // With `background`, closed pages are compressed there (it must outlive the writer); else inline.
   ColumnWriter(Type physical, int32_t type_length, int16_t max_def, int16_t max_rep, std::vector<std::string> path,
-               const WriterOptions& options);
+               const WriterOptions& options, BackgroundCompressor* background = nullptr);
   ~ColumnWriter();
   ColumnWriter(ColumnWriter&&) noexcept;
   ColumnWriter& operator=(ColumnWriter&&) noexcept;
@@ -47,6 +53,9 @@ class ColumnWriter {
 
   // Closes the open page if it has grown past the page size; called between records.
   void maybe_close_page();
+  // Closes the open page whatever its size (finish() does too): a Writer closes every column's last page
+  // first, so that they compress together in the background.
+  void close_page();
   // Bytes this column adds to the row group so far (encoded pages, the open page uncompressed, the dictionary).
   size_t estimated_bytes() const;
   size_t entries() const;  // level entries in the row group

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "formats/base64.hpp"
+#include "formats/parquet/background_compressor.hpp"
 #include "formats/parquet/value_parse.hpp"
 
 namespace sluice::formats::parquet {
@@ -49,6 +50,8 @@ const char* json_type_name(ondemand::json_type t) {
 struct Writer::Impl {
   std::vector<ColumnSpec> specs;
   WriterOptions options;
+  // Before the columns, which hold its tickets: it outlives them.
+  std::unique_ptr<BackgroundCompressor> background;
   Node root;
   std::vector<ColumnWriter> columns;
   std::vector<ColumnWriter::Mark> marks;
@@ -63,6 +66,9 @@ struct Writer::Impl {
   bool new_field = false;
 
   Impl(std::vector<ColumnSpec> s, const WriterOptions& o) : specs(std::move(s)), options(o) {
+    // Four pages in waiting keep the compressing thread busy without holding much more than a page per column.
+    if (options.background_compression && options.codec != Codec::uncompressed)
+      background = std::make_unique<BackgroundCompressor>(options.codec, options.level, 4);
     elements = schema_elements(specs);
     root.type = nullptr;
     for (const auto& spec : specs) {
@@ -97,7 +103,7 @@ struct Writer::Impl {
       default: {
         n.leaf = int32_t(columns.size());
         columns.emplace_back(physical_type(t), t.kind == Kind::decimal && t.precision > 18 ? decimal_bytes(t.precision) : 0,
-                             n.def, rep, leaf_path(path), options);
+                             n.def, rep, leaf_path(path), options, background.get());
         break;
       }
     }
@@ -427,6 +433,7 @@ RowGroup Writer::flush(uint64_t offset, const std::function<void(std::string_vie
   g.file_offset = int64_t(offset);
   uint64_t at = offset;
   int64_t uncompressed = 0;
+  for (auto& c : impl_->columns) c.close_page();  // all last pages compress while the first columns are written
   for (auto& c : impl_->columns) {
     g.columns.push_back(c.finish(at, write));
     const ColumnMetaData& meta = *g.columns.back().meta_data;

@@ -191,6 +191,8 @@ FileSink::FileSink(FileOptions options) : options_(std::move(options)) {
     parquet_options_.level = options_.compression_level.value_or(0);
     // Many pages to a row group, so that its size on disk can be told from its pages as they are compressed.
     parquet_options_.page_bytes = std::min<size_t>(parquet_options_.page_bytes, options_.row_group_bytes.bytes / 16);
+    // The sink's thread shreds and encodes while another compresses: compression is a third of the work.
+    parquet_options_.background_compression = true;
     for (const auto& c : options_.columns) {
       formats::parquet::ColumnType type = formats::parquet::parse_column_type(c.type);
       type.nullable = type.nullable && c.nullable;

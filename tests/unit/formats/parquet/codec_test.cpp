@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "formats/parquet/background_compressor.hpp"
 #include "formats/parquet/error.hpp"
 
 using namespace sluice::formats::parquet;
@@ -634,4 +635,22 @@ TEST_CASE("mutated pages streamed in pieces fail only where whole pages fail, an
     }
   }
   CHECK(both_ok > 0);
+}
+
+TEST_CASE("the background compressor gives each page what the compressor gives inline, and stops with pages queued", "[formats][parquet][codec]") {
+  std::vector<std::string> pages;
+  for (uint64_t i = 0; i < 24; ++i) pages.push_back(i % 3 ? text_data(50000 + i * 1000, i) : noise_bytes(20000, i));
+  for (Codec codec : {Codec::zstd, Codec::gzip, Codec::snappy}) {
+    INFO(codec_name(codec));
+    BackgroundCompressor background(codec, 0, 2);
+    std::vector<BackgroundCompressor::Ticket> tickets;
+    for (const auto& page : pages) tickets.push_back(background.submit(page));  // blocks past 2 queued: must not deadlock
+    // Waited for out of order: each ticket is its own page's.
+    for (size_t i = tickets.size(); i-- > 0;) CHECK(background.wait(tickets[i]) == compress(codec, pages[i]));
+    for (const auto& t : tickets) CHECK(background.ready(t));
+    // Destroyed with pages still queued: it joins without compressing them.
+    BackgroundCompressor stopping(codec, 0, 8);
+    for (size_t i = 0; i < 8; ++i) stopping.submit(pages[i]);
+  }
+  CHECK_THROWS_AS(BackgroundCompressor(Codec::lz4_hadoop, 0, 1), std::invalid_argument);
 }
