@@ -51,8 +51,14 @@ std::string without_path(std::string message, const std::string& opened_as) {
 
 std::string ParquetPosition::text() const {
   std::string s(kTag);
-  for (uint64_t v : {uint64_t(row_group), row, rows, uint64_t(fp_len), fingerprint, size}) s += " " + std::to_string(v);
-  if (abandoned) s += " " + std::string(kAbandoned);
+  for (uint64_t v : {uint64_t(row_group), row, rows, uint64_t(fp_len), fingerprint, size}) {
+    s += ' ';
+    s += std::to_string(v);
+  }
+  if (abandoned) {
+    s += ' ';
+    s += kAbandoned;
+  }
   return s;
 }
 
@@ -259,6 +265,8 @@ ParquetInput::Step ParquetInput::read_rows(const Target& file, core::Records& ou
     if (discard_ > 0) return Step::progressed;
     while (bytes < kChunkBytes) {
       core::Record& r = out.emplace_back();
+      // Rows of a file are alike in size: one allocation of about the last row's size, not one per doubling.
+      r.value.reserve(row_size_hint_);
       assembling = true;
       if (!reader_->next(r.value)) {
         out.pop_back();
@@ -274,6 +282,7 @@ ParquetInput::Step ParquetInput::read_rows(const Target& file, core::Records& ou
       normalize();
       ++rows_;
       bytes += r.value.size();
+      row_size_hint_ = r.value.size() + r.value.size() / 8 + 16;
       if ((out.size() - first) % kPositionEvery == 0) r.position = position().text();
     }
   } catch (const formats::parquet::ParquetError& e) {

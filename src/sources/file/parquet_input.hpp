@@ -96,6 +96,7 @@ class ParquetInput {
   uint64_t row_ = 0;
   uint64_t rows_ = 0;
   uint64_t discard_ = 0;    // rows of row_group_ before row_ still to decode and drop (resuming)
+  size_t row_size_hint_ = 64;  // bytes to reserve for the next row's JSON
   uint32_t fp_len_ = 0;
   uint64_t fingerprint_ = 0;
   Stamp stamp_;                              // of the content read (reading, done, abandoned)

@@ -101,3 +101,23 @@ TEST_CASE("json: valid UTF-8 passes through and invalid bytes become U+FFFD", "[
   JsonChecker checker;
   CHECK_FALSE(checker.check_object("{\"v\":" + escaped("\xC3\x28\xFF\x01\"\\ ok") + "}"));
 }
+
+TEST_CASE("json: a character that needs escaping is found wherever it falls in an 8-byte word", "[formats][json]") {
+  // Plain ASCII is scanned eight bytes at a time: put each kind of special byte at every offset of a few words,
+  // among every plain byte value next to it (0x1f/0x20, 0x21/0x22/0x23, 0x5b/0x5c/0x5d, 0x7f/0x80 are the edges).
+  const std::vector<std::pair<std::string, std::string>> specials = {
+      {"\"", "\\\""}, {"\\", "\\\\"}, {"\x1f", "\\u001f"}, {"\x01", "\\u0001"}, {"\n", "\\n"},
+      {"\xC3\xA9", "\xC3\xA9"}, {"\xFF", "\\ufffd"}, {"\x7f", "\x7f"}, {" ", " "}, {"!", "!"}, {"#", "#"},
+      {"[", "["}, {"]", "]"}};
+  for (const auto& [raw, escaped] : specials) {
+    for (size_t before = 0; before < 20; ++before) {
+      for (size_t after : {size_t{0}, size_t{3}, size_t{8}, size_t{13}}) {
+        const std::string plain_before(before, char('A' + before % 26)), plain_after(after, '~');
+        std::string out;
+        append_json_string(out, plain_before + raw + plain_after);
+        INFO("special " << escaped << " after " << before << " bytes, " << after << " after it");
+        CHECK(out == "\"" + plain_before + escaped + plain_after + "\"");
+      }
+    }
+  }
+}
