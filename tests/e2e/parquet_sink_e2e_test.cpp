@@ -7,6 +7,7 @@
 #include <map>
 
 #include "formats/parquet/file_reader.hpp"
+#include "support/parquet_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace sluice::testing;
@@ -37,17 +38,6 @@ std::vector<std::string> finished_parquet_parts(const std::string& dir) {
   }
   std::sort(parts.begin(), parts.end());
   return parts;
-}
-
-std::vector<std::string> rows_of(const std::string& path) {
-  pq::FileReader reader(path);
-  std::vector<std::string> rows;
-  std::string row;
-  while (reader.next(row)) {
-    rows.push_back(row);
-    row.clear();
-  }
-  return rows;
 }
 
 // After a clean finish nothing hidden is left behind: no in-progress part, no staged rows.
@@ -125,7 +115,7 @@ TEST_CASE("JSONL files to a Parquet sink survive 10 SIGKILLs exactly once, reada
   REQUIRE(parts.size() >= 2);
   std::vector<int64_t> group_sizes;
   for (const auto& part : parts) {
-    auto part_rows = rows_of(part);
+    auto part_rows = sluice::testing::parquet_rows(part);
     require_oracles_agree(part, part_rows);
     rows.insert(rows.end(), part_rows.begin(), part_rows.end());
     pq::FileReader reader(part);
@@ -168,7 +158,7 @@ TEST_CASE("an inferred Parquet schema survives 10 SIGKILLs, and a new field star
   std::vector<std::string> rows;
   size_t wide_parts = 0;
   for (const auto& part : finished_parquet_parts(dir / "out")) {
-    auto part_rows = rows_of(part);
+    auto part_rows = sluice::testing::parquet_rows(part);
     require_oracles_agree(part, part_rows);
     pq::FileReader reader(part);
     if (reader.schema().root().children.size() == 3) ++wide_parts;

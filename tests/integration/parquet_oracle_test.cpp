@@ -24,6 +24,7 @@
 
 #include "formats/parquet/file_reader.hpp"
 #include "formats/parquet/writer.hpp"
+#include "support/parquet_support.hpp"
 #include "support/test_support.hpp"
 
 extern char** environ;
@@ -338,32 +339,13 @@ class ParquetFile {
   size_t records_ = 0;
 };
 
-std::vector<std::string> sluice_rows_with(const std::string& path, const Limits& limits) {
-  std::vector<std::string> rows;
-  try {
-    FileReader reader(path, limits);
-    std::string row;
-    while (reader.next(row)) {
-      rows.push_back(row);
-      row.clear();
-    }
-  } catch (const std::exception& e) {
-    FAIL("sluice's reader failed after " << rows.size() << " rows: " << e.what());
-  }
-  return rows;
-}
-
-// Read twice: pages held whole, as small pages are, and every PLAIN page streamed, as big ones are; the two
-// must agree row for row.
 std::vector<std::string> sluice_rows(const std::string& path) {
-  std::vector<std::string> rows = sluice_rows_with(path, Limits{});
-  Limits stream_all;
-  stream_all.stream_page_bytes = 0;
-  const std::vector<std::string> streamed = sluice_rows_with(path, stream_all);
-  REQUIRE(streamed.size() == rows.size());
-  for (size_t i = 0; i < rows.size(); ++i)
-    if (streamed[i] != rows[i]) FAIL(path << ": row " << i << " streamed is " << streamed[i] << ", held whole " << rows[i]);
-  return rows;
+  try {
+    return sluice::testing::parquet_rows_both_ways(path);
+  } catch (const std::exception& e) {
+    FAIL("sluice's reader failed on " << path << ": " << e.what());
+  }
+  return {};
 }
 
 std::string_view codec_label(Codec c) {

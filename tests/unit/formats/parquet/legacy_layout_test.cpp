@@ -6,6 +6,7 @@
 #include "formats/parquet/file_reader.hpp"
 #include "formats/parquet/schema.hpp"
 #include "formats/parquet/writer.hpp"
+#include "support/parquet_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace sluice::formats::parquet;
@@ -50,14 +51,7 @@ std::vector<std::string> read_back(const std::string& path, std::vector<SchemaEl
   file.append(reinterpret_cast<const char*>(&size), 4);
   file += kParquetMagic;
   sluice::testing::write_file(path, file);
-  FileReader reader(path);
-  std::vector<std::string> out;
-  std::string row;
-  while (reader.next(row)) {
-    out.push_back(row);
-    row.clear();
-  }
-  return out;
+  return sluice::testing::parquet_rows_both_ways(path);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "formats/parquet/file_reader.hpp"
+#include "support/parquet_support.hpp"
 #include "support/test_support.hpp"
 
 using namespace sluice::formats::parquet;
@@ -36,21 +37,7 @@ std::vector<std::string> round_trip(const std::vector<ColumnSpec>& specs, const 
   if (writer.rows()) groups.push_back(writer.flush(file.size(), file));
   file += writer.footer(groups, {{"sluice", std::string("{}")}}, "sluice version test");
   sluice::testing::write_file(path, file);
-  auto read = [&](const Limits& limits) {
-    FileReader reader(path, limits);
-    std::vector<std::string> rows;
-    std::string row;
-    while (reader.next(row)) {
-      rows.push_back(row);
-      row.clear();
-    }
-    return rows;
-  };
-  std::vector<std::string> rows = read(Limits{});
-  Limits stream_all;  // every PLAIN page decompressed and decoded in pieces, as big pages are
-  stream_all.stream_page_bytes = 0;
-  CHECK(read(stream_all) == rows);
-  return rows;
+  return sluice::testing::parquet_rows_both_ways(path);
 }
 
 }  // namespace
