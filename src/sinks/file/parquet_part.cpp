@@ -5,9 +5,14 @@
 
 #include <boost/json.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <utility>
 
 #include "core/crash_point.hpp"
 #include "formats/base64.hpp"
@@ -44,6 +49,78 @@ void fsync_dir_of(const std::string& path) {
 
 }  // namespace
 
+// Appends a batch's stage lines on a thread of its own, a piece at a time while the sink shreds the rest of the
+// batch: the copy into the page cache was a sixth of the sink thread's time, and the sink thread is what sets
+// the pace. At most kQueued pieces wait.
+class ParquetPart::StageWriter {
+ public:
+  StageWriter() : thread_([this] { run(); }) {}
+  ~StageWriter() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  void submit(int fd, uint64_t offset, std::string bytes) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return queue_.size() < kQueued; });
+    queue_.push_back({fd, offset, std::move(bytes)});
+    changed_.notify_all();
+  }
+
+  // Waits until every piece submitted is written; returns the first failure since the last wait ("" if none).
+  std::string wait() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return queue_.empty() && !busy_; });
+    return std::exchange(error_, {});
+  }
+
+ private:
+  static constexpr size_t kQueued = 4;
+  struct Piece {
+    int fd;
+    uint64_t offset;
+    std::string bytes;
+  };
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      Piece piece = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      std::string failed;
+      for (size_t done = 0; done < piece.bytes.size();) {
+        const ssize_t n = ::pwrite(piece.fd, piece.bytes.data() + done, piece.bytes.size() - done, off_t(piece.offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          failed = std::strerror(errno);
+          break;
+        }
+        done += size_t(n);
+      }
+      lock.lock();
+      busy_ = false;
+      if (!failed.empty() && error_.empty()) error_ = failed;
+      changed_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Piece> queue_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::string error_;
+  std::thread thread_;
+};
+
 ParquetPart::ParquetPart(std::string part_path, std::string stage_prefix, State state, const pq::WriterOptions& options,
                          uint64_t row_group_bytes, bool fsync)
     : part_path_(std::move(part_path)),
@@ -52,9 +129,11 @@ ParquetPart::ParquetPart(std::string part_path, std::string stage_prefix, State 
       writer_(state_.columns, options),
       row_group_bytes_(row_group_bytes),
       fsync_(fsync),
+      stage_writer_(std::make_unique<StageWriter>()),
       first_stale_(state_.stage_generation) {}
 
 ParquetPart::~ParquetPart() {
+  stage_writer_.reset();  // its thread may still hold stage_fd_
   if (stage_fd_ >= 0) ::close(stage_fd_);
 }
 
@@ -111,27 +190,44 @@ void ParquetPart::recover() {
   if (!line.empty()) throw std::runtime_error("stage " + path + " ends inside a record: the file was changed outside sluice");
 }
 
-void ParquetPart::append_stage() {
-  if (pending_.empty()) return;
+void ParquetPart::open_stage() {
+  if (stage_fd_ >= 0) return;
   const std::string path = stage_path(state_.stage_generation);
-  if (stage_fd_ < 0) {
-    // A fresh generation may find a file an uncommitted attempt left: what the commit has not named is void.
-    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (state_.stage_length == 0 ? O_TRUNC : 0);
-    stage_fd_ = ::open(path.c_str(), flags, 0644);
-    if (stage_fd_ < 0) throw_errno("cannot open", path);
-    if (state_.stage_length == 0 && fsync_) fsync_dir_of(path);
-  }
-  // pwrite at the committed length: bytes a failed attempt appended past it are overwritten, not kept.
-  for (size_t done = 0; done < pending_.size();) {
-    const ssize_t n = ::pwrite(stage_fd_, pending_.data() + done, pending_.size() - done, off_t(state_.stage_length + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("cannot write", path);
-    done += size_t(n);
-  }
+  // A fresh generation may find a file an uncommitted attempt left: what the commit has not named is void.
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (state_.stage_length == 0 ? O_TRUNC : 0);
+  stage_fd_ = ::open(path.c_str(), flags, 0644);
+  if (stage_fd_ < 0) throw_errno("cannot open", path);
+  if (state_.stage_length == 0 && fsync_) fsync_dir_of(path);
+}
+
+// Hands the lines so far to the stage writer, to land past the committed length (bytes a failed attempt
+// appended there are overwritten, not kept). They count only once a commit names the new length.
+void ParquetPart::stage_ahead() {
+  open_stage();
+  const size_t size = pending_.size();
+  stage_writer_->submit(stage_fd_, state_.stage_length + staged_ahead_, std::move(pending_));
+  pending_.clear();
+  staged_ahead_ += size;
+}
+
+void ParquetPart::append_stage() {
+  if (!pending_.empty()) stage_ahead();
+  if (staged_ahead_ == 0) return;
+  const std::string path = stage_path(state_.stage_generation);
+  if (const std::string failed = stage_writer_->wait(); !failed.empty())
+    throw std::runtime_error("cannot write " + path + ": " + failed);
   core::crash_point("parquet_part.after_stage_append");
   if (fsync_ && ::fdatasync(stage_fd_) != 0) throw_errno("cannot fsync", path);
-  state_.stage_length += pending_.size();
+  state_.stage_length += staged_ahead_;
+  staged_ahead_ = 0;
+}
+
+// The rows went into a row group instead: what was staged ahead for them is void (past the committed length of
+// a generation the commit leaves behind), including a write of it that failed.
+void ParquetPart::drop_staged_ahead() {
+  (void)stage_writer_->wait();
   pending_.clear();
+  staged_ahead_ = 0;
 }
 
 uint64_t ParquetPart::persist(int fd, uint64_t part_length) {
@@ -147,7 +243,7 @@ uint64_t ParquetPart::persist(int fd, uint64_t part_length) {
   }));
   core::crash_point("parquet_part.after_row_group");
   if (fsync_ && ::fdatasync(fd) != 0) throw_errno("cannot fsync", part_path_);
-  pending_.clear();
+  drop_staged_ahead();
   if (stage_fd_ >= 0) ::close(stage_fd_);
   stage_fd_ = -1;
   ++state_.stage_generation;
@@ -166,7 +262,7 @@ uint64_t ParquetPart::finish(int fd, uint64_t part_length, std::vector<pq::KeyVa
   write(writer_.footer(state_.row_groups, std::move(key_values), created_by));
   core::crash_point("parquet_part.after_footer");
   if (fsync_ && ::fdatasync(fd) != 0) throw_errno("cannot fsync", part_path_);
-  pending_.clear();
+  drop_staged_ahead();
   if (stage_fd_ >= 0) ::close(stage_fd_);
   stage_fd_ = -1;
   ++state_.stage_generation;  // the rows are in the part: no stage names them any more

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,7 @@ class ParquetPart {
     if (!refused) {
       pending_.append(json);
       pending_.push_back('\n');
+      if (pending_.size() >= kStagePiece) stage_ahead();
     }
     return refused;
   }
@@ -62,16 +64,25 @@ class ParquetPart {
   uint64_t rows_in_memory() const { return writer_.rows(); }
 
  private:
+  class StageWriter;
+  // Stage lines go to the stage file in pieces of this size while the batch is still being shredded.
+  static constexpr size_t kStagePiece = 1u << 20;
+
   std::string stage_path(uint64_t generation) const;
+  void open_stage();
+  void stage_ahead();
   void append_stage();
+  void drop_staged_ahead();
 
   std::string part_path_, stage_prefix_;
   State state_;
   formats::parquet::Writer writer_;
   uint64_t row_group_bytes_;
   bool fsync_;
-  std::string pending_;  // records taken since the last persist, as stage lines
+  std::string pending_;  // records taken since the last persist, as stage lines not yet handed to stage_writer_
+  uint64_t staged_ahead_ = 0;  // bytes of those records handed to stage_writer_, past the committed length
   int stage_fd_ = -1;
+  std::unique_ptr<StageWriter> stage_writer_;
   uint64_t first_stale_;  // stage generations below it are gone
 };
 
