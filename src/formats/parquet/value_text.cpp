@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "formats/timestamp.hpp"
@@ -94,6 +95,16 @@ namespace {
 template <class F>
 void append_shortest(std::string& out, F v) {
   char buf[48];
+  const F magnitude = v < 0 ? -v : v;
+  // Below 2^24 (float) or 2^53 (double) integers are exact, so the shortest round-trip text in fixed notation
+  // has the shortest digits, as JavaScript's layout does; above, fixed texts of equal length tie and the tie
+  // rule picks the value's exact digits instead of trailing zeros. The common case, in one call.
+  constexpr F plain_below = std::is_same_v<F, float> ? F(1e7) : F(1e15);
+  if (magnitude >= F(1e-6) && magnitude < plain_below) {
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+    out.append(buf, end);
+    return;
+  }
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
   std::string_view text(buf, size_t(end - buf));
   if (text.front() == '-') {
@@ -101,9 +112,11 @@ void append_shortest(std::string& out, F v) {
     text.remove_prefix(1);
   }
   const size_t e = text.find('e');
-  std::string digits;
+  char digit_buf[48];
+  size_t digit_count = 0;
   for (char c : text.substr(0, e))
-    if (c != '.') digits.push_back(c);
+    if (c != '.') digit_buf[digit_count++] = c;
+  const std::string_view digits(digit_buf, digit_count);
   int exponent = 0;
   std::from_chars(text.data() + e + 1 + (text[e + 1] == '+'), text.data() + text.size(), exponent);
   const int k = int(digits.size()), n = exponent + 1;  // n: where the point falls among the digits

@@ -31,6 +31,10 @@ struct Node {
   std::vector<std::string_view> names;                   // struct: field names, in order
   std::unordered_map<std::string_view, size_t> by_name;  // struct: field lookup, when it has many
   mutable std::vector<uint64_t> seen;                    // struct: the visit that last saw each field
+  // struct: whether each name can be compared with a key's raw JSON text (no quote or backslash in it), and
+  // the field each position held in the last object: records of one source keep their fields in one order.
+  std::vector<uint8_t> raw_comparable;
+  mutable std::vector<uint32_t> last_order;
 };
 
 const char* json_type_name(ondemand::json_type t) {
@@ -113,6 +117,9 @@ struct Writer::Impl {
 
   static void index_names(Node& n) {
     n.seen.assign(n.children.size(), 0);
+    n.last_order.assign(n.children.size(), 0);
+    for (std::string_view name : n.names)
+      n.raw_comparable.push_back(name.find_first_of("\"\\") == std::string_view::npos);
     if (n.children.size() > 8)
       for (size_t i = 0; i < n.names.size(); ++i) n.by_name.emplace(n.names[i], i);
   }
@@ -201,24 +208,28 @@ struct Writer::Impl {
 
   bool shred_object(const Node& n, ondemand::object& object, int16_t rep) {
     const uint64_t stamp = ++visit;
-    for (auto field : object) {
-      std::string_view key;
-      if (field.unescaped_key().get(key)) return fail(n, "invalid JSON");
+    size_t position = 0;
+    for (auto result : object) {
+      ondemand::field field;
+      if (std::move(result).get(field)) return fail(n, "invalid JSON");
       size_t index = n.children.size();
-      if (!n.by_name.empty()) {
-        if (auto it = n.by_name.find(key); it != n.by_name.end()) index = it->second;
-      } else {
-        for (size_t i = 0; i < n.names.size(); ++i)
-          if (n.names[i] == key) {
-            index = i;
-            break;
-          }
+      std::string_view key;  // unescaped, when the guess below did not hold
+      // The field this position held last time, checked against the key's raw text without unescaping it.
+      if (position < n.last_order.size()) {
+        const uint32_t guess = n.last_order[position];
+        if (n.raw_comparable[guess] && field.key().unsafe_is_equal(n.names[guess])) index = guess;
       }
+      if (index == n.children.size()) {
+        if (field.unescaped_key().get(key)) return fail(n, "invalid JSON");
+        index = find_field(n, key);
+      }
+      if (index < n.children.size() && position < n.last_order.size()) n.last_order[position] = uint32_t(index);
+      ++position;
       if (index == n.children.size()) {  // not a column
         if (ignore_new_fields) continue;
-        ondemand::value value;
+        ondemand::value value = field.value();
         ondemand::json_type type;
-        if (field.value().get(value) || value.type().get(type)) return fail(n, "invalid JSON");
+        if (value.type().get(type)) return fail(n, "invalid JSON");
         if (type == ondemand::json_type::null) continue;
         new_field = true;
         error = "new field '" + (n.path.empty() ? std::string(key) : n.path + "." + std::string(key)) + "'";
@@ -226,9 +237,7 @@ struct Writer::Impl {
       }
       if (n.seen[index] == stamp) return fail(n.children[index], "appears twice in one object");
       n.seen[index] = stamp;
-      ondemand::value value;
-      if (field.value().get(value)) return fail(n.children[index], "invalid JSON");
-      if (!shred_field(n.children[index], value, rep)) return false;
+      if (!shred_field(n.children[index], field.value(), rep)) return false;
     }
     for (size_t i = 0; i < n.children.size(); ++i) {
       if (n.seen[i] == stamp) continue;
@@ -237,6 +246,17 @@ struct Writer::Impl {
       null_all(child, child.null_def, rep);
     }
     return true;
+  }
+
+  // The column a key names, or children.size() for none.
+  static size_t find_field(const Node& n, std::string_view key) {
+    if (!n.by_name.empty()) {
+      const auto it = n.by_name.find(key);
+      return it == n.by_name.end() ? n.children.size() : it->second;
+    }
+    for (size_t i = 0; i < n.names.size(); ++i)
+      if (n.names[i] == key) return i;
+    return n.children.size();
   }
 
   bool shred_value(const Node& n, ondemand::value v, ondemand::json_type type, int16_t rep) {

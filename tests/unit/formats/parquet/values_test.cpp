@@ -1,6 +1,9 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <charconv>
 #include <cmath>
 #include <cstring>
+#include <random>
 
 #include "formats/parquet/value_parse.hpp"
 #include "formats/parquet/value_text.hpp"
@@ -139,4 +142,60 @@ TEST_CASE("INT96, UUID and INTERVAL values print in their text forms") {
   CHECK(text([&](auto& o) { append_uuid(o, uuid); }) == "\"0f8fad5b-d9cb-469f-a165-70867728950e\"");
   const char interval[] = "\x01\0\0\0\x02\0\0\0\x03\0\0\0";
   CHECK(text([&](auto& o) { append_interval(o, interval); }) == "{\"months\":1,\"days\":2,\"millis\":3}");
+}
+
+namespace {
+
+// JavaScript's Number-to-String layout (ECMA-262 Number::toString) of the shortest round-trip digits, written
+// here from the spec's steps, not from the code under test.
+template <class F>
+std::string js_layout(F v) {
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string s(buf, end), sign;
+  if (s[0] == '-') sign = "-", s.erase(0, 1);
+  const size_t e = s.find('e');
+  const int exponent = std::stoi(s.substr(e + 1));
+  std::string digits = s.substr(0, e);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  const int k = int(digits.size()), n = exponent + 1;
+  if (k <= n && n <= 21) return sign + digits + std::string(size_t(n - k), '0');
+  if (0 < n && n <= 21) return sign + digits.substr(0, size_t(n)) + "." + digits.substr(size_t(n));
+  if (-6 < n && n <= 0) return sign + "0." + std::string(size_t(-n), '0') + digits;
+  return sign + digits.substr(0, 1) + (k > 1 ? "." + digits.substr(1) : "") + "e" + (n - 1 < 0 ? "-" : "+") +
+         std::to_string(std::abs(n - 1));
+}
+
+}  // namespace
+
+TEST_CASE("floats and doubles of every magnitude print in JavaScript's layout of their shortest digits") {
+  std::mt19937_64 rng(77);
+  auto check_double = [](double v) {
+    INFO(v);
+    CHECK(text([&](auto& o) { append_double(o, v); }) == js_layout(v));
+  };
+  auto check_float = [](float v) {
+    INFO(v);
+    CHECK(text([&](auto& o) { append_float(o, v); }) == js_layout(v));
+  };
+  for (int i = 0; i < 200000; ++i) {
+    // Random bits (every magnitude), and values near the layout's edges: 1e-7..1e-5, 1e6..1e8, 1e14..1e22.
+    uint64_t bits = rng();
+    double d;
+    std::memcpy(&d, &bits, 8);
+    if (std::isfinite(d)) check_double(d);
+    const double edges[] = {1e-6, 1e7, 1e15, 1e21};
+    const double near = edges[i % 4] * std::exp2(double(int64_t(rng() % 2000) - 1000) / 300.0);
+    check_double(near);
+    check_double(-std::round(near));
+    check_float(float(near));
+    uint32_t fbits = uint32_t(rng());
+    float f;
+    std::memcpy(&f, &fbits, 4);
+    if (std::isfinite(f)) check_float(f);
+  }
+  for (double v : {9007199254740993.0, 999999999999999.9, 1e15, 1e15 - 0.5, 123456789012345.67, 0.1 + 0.2})
+    check_double(v);
+  for (float v : {16777217.0f, 9999999.0f, 10000000.0f, 123456792.0f, 0.3f})
+    check_float(v);
 }

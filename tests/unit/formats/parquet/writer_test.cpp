@@ -1,5 +1,6 @@
 #include "formats/parquet/writer.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <random>
@@ -104,6 +105,47 @@ TEST_CASE("a record that does not fit is refused whole, and the ones around it a
   CHECK_THAT(rejections[4], Catch::Contains("field 'tags.element'") && Catch::Contains("expected a string"));
   CHECK_THAT(rejections[5], Catch::Contains("not a JSON object"));
   CHECK_THAT(rejections[6], Catch::Contains("text after the JSON object") || Catch::Contains("invalid JSON"));
+}
+
+TEST_CASE("fields are found by name in any order, escaped or not, whatever order the record before had") {
+  TempDir dir;
+  // 3 and 10 fields: a struct with few fields compares names, one with many looks them up.
+  for (int width : {3, 10}) {
+    std::vector<std::pair<std::string, std::string>> named;
+    for (int i = 0; i < width; ++i) named.emplace_back("f" + std::to_string(i), "int32");
+    named[1].first = "qu\"ote";
+    named[2].first = "back\\slash";
+    std::vector<ColumnSpec> specs;
+    for (const auto& [name, type] : named) specs.push_back({name, parse_column_type(type)});
+    std::vector<std::string> records, expected;
+    std::vector<std::string> rejections;
+    std::mt19937_64 rng{static_cast<uint64_t>(width)};
+    for (int r = 0; r < 400; ++r) {
+      std::vector<int> order(static_cast<size_t>(width), 0);
+      for (int i = 0; i < width; ++i) order[size_t(i)] = i;
+      if (r % 3) std::shuffle(order.begin(), order.end(), rng);  // a third keep the order of the record before
+      json::object want;
+      std::string text = "{";
+      for (int i : order) {
+        const std::string& name = named[size_t(i)].first;
+        std::string key = json::serialize(json::value(name));  // escapes the quote and the backslash
+        if (name == "f0" && r % 5 == 0) key = "\"\\u0066" + name.substr(1) + "\"";  // "f0" spelled with an escape
+        if (text.size() > 1) text += ",";
+        text += key + ":" + std::to_string(r * 100 + i);
+        want[name] = r * 100 + i;
+      }
+      if (r % 7 == 0) text += ",\"extra\":1";  // not a column: ignored
+      if (r % 11 == 0) text += ",\"f0\":5";    // twice: refused, wherever the guess put it
+      text += "}";
+      records.push_back(text);
+      if (r % 11 != 0) expected.push_back(json::serialize(want));
+    }
+    const auto rows = round_trip(specs, records, dir / ("order" + std::to_string(width) + ".parquet"), {}, SIZE_MAX, &rejections);
+    REQUIRE(rows.size() == expected.size());
+    for (size_t i = 0; i < rows.size(); ++i) CHECK(json::parse(rows[i]) == json::parse(expected[i]));
+    REQUIRE_FALSE(rejections.empty());
+    for (const auto& why : rejections) CHECK_THAT(why, Catch::Contains("appears twice"));
+  }
 }
 
 TEST_CASE("many rows cross pages, dictionaries fall back to PLAIN, and row groups split by size") {
