@@ -92,6 +92,9 @@ struct ColumnWriter::Impl {
   std::string dict_data;
   std::vector<uint32_t> dict_starts;  // where entry i's value bytes start in dict_data (after a length prefix)
   std::vector<uint32_t> dict_sizes;
+  // Whether a closed page has used entry i, so its statistics take each entry once (an entry a rolled-back
+  // record added may never be used).
+  std::vector<uint8_t> dict_observed;
   std::vector<uint32_t> table;
   bool dictionary_used = false;
 
@@ -197,7 +200,12 @@ struct ColumnWriter::Impl {
       RleEncoder encoder(bits);
       for (uint32_t i : indices) encoder.put(i);
       encoder.finish(body);
-      for (uint32_t i : indices) observe(dict_entry(i));
+      dict_observed.resize(dict_sizes.size(), 0);
+      for (uint32_t i : indices)
+        if (!dict_observed[i]) {
+          dict_observed[i] = 1;
+          observe(dict_entry(i));
+        }
       dictionary_used = true;
     } else if (physical == Type::boolean) {
       present = values.size();
@@ -416,6 +424,7 @@ ColumnChunk ColumnWriter::finish(uint64_t offset, const std::function<void(std::
   m.dict_data.clear();
   m.dict_starts.clear();
   m.dict_sizes.clear();
+  m.dict_observed.clear();
   m.table.clear();
   m.dictionary_used = false;
   m.dictionary_mode = m.options.dictionary && m.physical != Type::boolean;

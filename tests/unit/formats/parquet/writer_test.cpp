@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstring>
 #include <catch2/catch.hpp>
 #include <random>
 
@@ -146,6 +147,49 @@ TEST_CASE("fields are found by name in any order, escaped or not, whatever order
     REQUIRE_FALSE(rejections.empty());
     for (const auto& why : rejections) CHECK_THAT(why, Catch::Contains("appears twice"));
   }
+}
+
+TEST_CASE("statistics hold the min, max and null count of what the pages hold, not of refused records") {
+  TempDir dir;
+  const auto specs = columns({{"s", "string"}, {"n", "int64"}, {"d", "double"}});
+  std::vector<std::string> records, rejections;
+  for (int i = 0; i < 5000; ++i) {
+    // "s" takes 50 values (dictionary-encoded); every 10th record has no "n".
+    std::string r = R"({"s":"m)" + std::to_string(i % 50 + 10) + R"(","d":)" + std::to_string(i % 7 - 3) + ".5";
+    if (i % 10) r += R"(,"n":)" + std::to_string(i * 3 - 600);
+    records.push_back(r + "}");
+  }
+  // Refused after "s" and "d" were taken: their values ("a" and -1e9, below all others) must not count.
+  records.push_back(R"({"s":"a","d":-1e9,"n":"not a number"})");
+  records.push_back(R"({"s":"zz","d":1e9,"n":1.5})");
+  for (const auto& options : {WriterOptions{}, [] {
+                                WriterOptions o;
+                                o.dictionary = false;
+                                return o;
+                              }()}) {
+    INFO("dictionary " << options.dictionary);
+    round_trip(specs, records, dir / "stats.parquet", options, SIZE_MAX, &rejections);
+    FileReader reader(dir / "stats.parquet");
+    const auto& group = reader.metadata().row_groups.at(0);
+    const Statistics& s = *group.columns[0].meta_data->statistics;
+    CHECK(s.min_value == std::optional<std::string>("m10"));
+    CHECK(s.max_value == std::optional<std::string>("m59"));
+    CHECK(s.null_count == 0);
+    const Statistics& n = *group.columns[1].meta_data->statistics;
+    int64_t min = 0, max = 0;
+    std::memcpy(&min, n.min_value->data(), 8);
+    std::memcpy(&max, n.max_value->data(), 8);
+    CHECK(min == 3 - 600);
+    CHECK(max == 4999 * 3 - 600);
+    CHECK(n.null_count == 500);
+    const Statistics& d = *group.columns[2].meta_data->statistics;
+    double dmin = 0, dmax = 0;
+    std::memcpy(&dmin, d.min_value->data(), 8);
+    std::memcpy(&dmax, d.max_value->data(), 8);
+    CHECK(dmin == -3.5);
+    CHECK(dmax == 3.5);
+  }
+  CHECK(rejections.size() == 4);
 }
 
 TEST_CASE("many rows cross pages, dictionaries fall back to PLAIN, and row groups split by size") {
