@@ -225,8 +225,18 @@ bool FileReader::next(std::string& out) {
   } else {
     for (size_t i = 0; i < root.children.size(); ++i) {
       if (i) out.push_back(',');
-      out.append(keys_[size_t(root.children[i])]);
-      emit(root.children[i], out);
+      const int32_t child = root.children[i];
+      out.append(keys_[size_t(child)]);
+      const SchemaNode& node = schema_.nodes()[size_t(child)];
+      if (node.kind != SchemaNode::Kind::primitive) {
+        emit(child, out);
+        continue;
+      }
+      // A top-level value, as in a flat schema: most columns of a nested schema are these.
+      ColumnReader& c = column(node.leaf);
+      if (c.has_value()) c.append_value(out);
+      else out.append("null");
+      c.advance();
     }
     // Every column must now stand at the start of the next row: levels that disagree between columns would
     // otherwise shift values into the wrong rows without a word.
