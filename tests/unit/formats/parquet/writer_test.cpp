@@ -229,15 +229,17 @@ TEST_CASE("many rows cross pages, dictionaries fall back to PLAIN, and row group
     // Pages compressed on the writer's background thread: the same pages, so one row group comes out byte for
     // byte the same; cut by size, the row groups may end elsewhere (the size of a page still being compressed
     // is estimated), and the rows are the same.
+    // A quarter of the records is plenty of pages (the sanitizer build pays for each row many times over).
     WriterOptions background = options;
     background.background_compression = true;
+    const std::vector<std::string> some(records.begin(), records.begin() + 50000);
     const std::string inline_whole = dir / (std::string(codec_name(codec)) + "-whole.parquet");
     const std::string background_whole = dir / (std::string(codec_name(codec)) + "-whole-background.parquet");
-    round_trip(specs, records, inline_whole, options);
-    round_trip(specs, records, background_whole, background);
+    round_trip(specs, some, inline_whole, options);
+    round_trip(specs, some, background_whole, background);
     CHECK(sluice::testing::read_file(background_whole) == sluice::testing::read_file(inline_whole));
-    const auto background_rows = round_trip(specs, records, dir / "background.parquet", background, 512 << 10);
-    CHECK(background_rows == rows);
+    const auto background_rows = round_trip(specs, some, dir / "background.parquet", background, 128 << 10);
+    CHECK(background_rows == std::vector<std::string>(rows.begin(), rows.begin() + 50000));
     CHECK(FileReader(dir / "background.parquet").metadata().row_groups.size() > 3);
   }
 }
