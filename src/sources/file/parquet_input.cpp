@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -282,7 +283,8 @@ ParquetInput::Step ParquetInput::read_rows(const Target& file, core::Records& ou
       normalize();
       ++rows_;
       bytes += r.value.size();
-      row_size_hint_ = r.value.size() + r.value.size() / 8 + 16;
+      // Capped: one huge row must not make the next, small one hold as much memory the queue does not count.
+      row_size_hint_ = std::min<size_t>(r.value.size() + r.value.size() / 8 + 16, 64u << 10);
       if ((out.size() - first) % kPositionEvery == 0) r.position = position().text();
     }
   } catch (const formats::parquet::ParquetError& e) {
