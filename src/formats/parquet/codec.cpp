@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "formats/parquet/error.hpp"
+#include "formats/parquet/little_endian.hpp"
 
 namespace sluice::formats::parquet {
 namespace {
@@ -59,11 +60,6 @@ void check_ratio(Codec codec, std::string_view in, size_t expected, size_t max_r
 uint32_t load_be32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   return uint32_t{u[0]} << 24 | uint32_t{u[1]} << 16 | uint32_t{u[2]} << 8 | uint32_t{u[3]};
-}
-
-uint32_t load_le32(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return uint32_t{u[0]} | uint32_t{u[1]} << 8 | uint32_t{u[2]} << 16 | uint32_t{u[3]} << 24;
 }
 
 Bytef* zbytes(const char* p) { return reinterpret_cast<Bytef*>(const_cast<char*>(p)); }

@@ -282,8 +282,7 @@ struct ColumnWriter::Impl {
 
 ColumnWriter::ColumnWriter(Type physical, int32_t type_length, int16_t max_def, int16_t max_rep,
                            std::vector<std::string> path, const WriterOptions& options, BackgroundCompressor* background)
-    : impl_(std::make_unique<Impl>(physical, type_length, max_def, max_rep, std::move(path), options,
-                                   options.codec == Codec::uncompressed ? nullptr : background)) {}
+    : impl_(std::make_unique<Impl>(physical, type_length, max_def, max_rep, std::move(path), options, background)) {}
 ColumnWriter::~ColumnWriter() = default;
 ColumnWriter::ColumnWriter(ColumnWriter&&) noexcept = default;
 ColumnWriter& ColumnWriter::operator=(ColumnWriter&&) noexcept = default;

@@ -127,16 +127,17 @@ void FileReader::skip(const SchemaNode& node) {
   for (int32_t leaf = node.first_leaf; leaf < node.first_leaf + node.leaf_count; ++leaf) column(leaf).advance();
 }
 
+void FileReader::emit_leaf(int32_t leaf, std::string& out) {
+  ColumnReader& c = column(leaf);
+  if (c.has_value()) c.append_value(out);
+  else out.append("null");
+  c.advance();
+}
+
 void FileReader::emit(int32_t index, std::string& out) {
   const SchemaNode& node = schema_.nodes()[size_t(index)];
   switch (node.kind) {
-    case SchemaNode::Kind::primitive: {
-      ColumnReader& c = column(node.leaf);
-      if (c.has_value()) c.append_value(out);
-      else out.append("null");
-      c.advance();
-      return;
-    }
+    case SchemaNode::Kind::primitive: emit_leaf(node.leaf, out); return;
     case SchemaNode::Kind::group: {
       if (column(node.first_leaf).def() < node.def_level) {
         out.append("null");
@@ -212,32 +213,16 @@ bool FileReader::next(std::string& out) {
   if (!row_group_open_) open_row_group();
   const SchemaNode& root = schema_.root();
   out.push_back('{');
-  if (schema_.flat()) {
-    for (size_t i = 0; i < root.children.size(); ++i) {
-      if (i) out.push_back(',');
-      const int32_t child = root.children[i];
-      out.append(keys_[size_t(child)]);
-      ColumnReader& c = column(schema_.nodes()[size_t(child)].leaf);
-      if (c.has_value()) c.append_value(out);
-      else out.append("null");
-      c.advance();
-    }
-  } else {
-    for (size_t i = 0; i < root.children.size(); ++i) {
-      if (i) out.push_back(',');
-      const int32_t child = root.children[i];
-      out.append(keys_[size_t(child)]);
-      const SchemaNode& node = schema_.nodes()[size_t(child)];
-      if (node.kind != SchemaNode::Kind::primitive) {
-        emit(child, out);
-        continue;
-      }
-      // A top-level value, as in a flat schema: most columns of a nested schema are these.
-      ColumnReader& c = column(node.leaf);
-      if (c.has_value()) c.append_value(out);
-      else out.append("null");
-      c.advance();
-    }
+  for (size_t i = 0; i < root.children.size(); ++i) {
+    if (i) out.push_back(',');
+    const int32_t child = root.children[i];
+    out.append(keys_[size_t(child)]);
+    // Top-level values go straight to their column: all of a flat schema's, most of a nested one's.
+    const SchemaNode& node = schema_.nodes()[size_t(child)];
+    if (node.kind == SchemaNode::Kind::primitive) emit_leaf(node.leaf, out);
+    else emit(child, out);
+  }
+  if (!schema_.flat()) {
     // Every column must now stand at the start of the next row: levels that disagree between columns would
     // otherwise shift values into the wrong rows without a word.
     for (auto& c : columns_)

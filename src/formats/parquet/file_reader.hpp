@@ -44,6 +44,7 @@ class FileReader {
  private:
   void open_row_group();
   void emit(int32_t node, std::string& out);
+  void emit_leaf(int32_t leaf, std::string& out);
   void skip(const SchemaNode& node);
   ColumnReader& column(int32_t leaf);
   [[noreturn]] void fail(const std::string& what) const;

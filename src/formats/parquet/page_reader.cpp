@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "formats/parquet/little_endian.hpp"
+
 namespace sluice::formats::parquet {
 
 namespace {
@@ -16,12 +18,6 @@ constexpr size_t kHeaderWindow = 4096;
 // A streamed page is read and decompressed this much at a time: large enough that a piece's fixed costs
 // vanish, small enough that a column costs little memory.
 constexpr size_t kStreamPiece = 256u << 10;
-
-uint32_t le32(std::string_view s) {
-  uint32_t v;
-  std::memcpy(&v, s.data(), 4);
-  return v;
-}
 
 }  // namespace
 
@@ -124,7 +120,7 @@ std::string_view PageReader::take_slow(size_t n) {
 }
 
 void PageReader::copy_levels(std::string& into) {
-  const uint32_t length = le32(take(4));
+  const uint32_t length = load_le32(take(4).data());
   into.assign(take(length));
 }
 
@@ -195,7 +191,7 @@ const Page* PageReader::next() {
         // DATA_PAGE keeps each level run behind a 4-byte length: repetition first, then definition.
         auto take_levels = [&](std::string_view& levels) {
           if (data.size() < 4) fail("the page ends before its levels' length");
-          const uint32_t length = le32(data);
+          const uint32_t length = load_le32(data.data());
           if (length > data.size() - 4) fail("levels of " + std::to_string(length) + " bytes run past the page");
           levels = data.substr(4, length);
           data.remove_prefix(4 + length);
@@ -218,13 +214,13 @@ const Page* PageReader::next() {
         page_.encoding = d.encoding;
         page_.v2 = true;
         const Codec codec = d.is_compressed ? codec_ : Codec::uncompressed;
+        if (codec == Codec::uncompressed && compressed != uncompressed) fail("an uncompressed page whose two sizes differ");
         if (d.encoding == Encoding::plain && uncompressed - levels > limits_.stream_page_bytes &&
             StreamDecompressor::supports(codec)) {
           // The levels are never compressed in a v2 page: read them whole, and stream the values after them.
           read_at(body, levels, compressed_);
           page_.repetition = std::string_view(compressed_).substr(0, size_t(d.repetition_levels_byte_length));
           page_.definition = std::string_view(compressed_).substr(size_t(d.repetition_levels_byte_length));
-          if (codec == Codec::uncompressed && compressed != uncompressed) fail("an uncompressed page whose two sizes differ");
           start_stream(codec, body + levels, compressed - levels, uncompressed - levels);
           return &page_;
         }
@@ -233,12 +229,11 @@ const Page* PageReader::next() {
         page_.repetition = raw.substr(0, size_t(d.repetition_levels_byte_length));
         page_.definition = raw.substr(size_t(d.repetition_levels_byte_length), size_t(d.definition_levels_byte_length));
         const std::string_view values = raw.substr(levels);
-        if (d.is_compressed && codec_ != Codec::uncompressed) {
-          decompressor_.run(codec_, values, uncompressed - levels, decompressed_);
+        if (codec != Codec::uncompressed) {
+          decompressor_.run(codec, values, uncompressed - levels, decompressed_);
           page_.values = decompressed_;
           // The levels still point into compressed_: v2 pages keep their buffer until the next page.
         } else {
-          if (values.size() != uncompressed - levels) fail("an uncompressed page whose two sizes differ");
           page_.values = values;
         }
         return &page_;

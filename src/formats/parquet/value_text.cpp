@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "formats/parquet/little_endian.hpp"
 #include "formats/timestamp.hpp"
 
 namespace sluice::formats::parquet {
@@ -65,12 +66,6 @@ void append_scaled_digits(std::string& out, bool negative, std::string_view digi
     out.append(digits);
   }
   out.push_back('"');
-}
-
-uint32_t le32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
 }
 
 }  // namespace
@@ -270,7 +265,7 @@ void append_timestamp(std::string& out, int64_t since_epoch, TimeUnit unit, bool
 void append_int96(std::string& out, const char* p) {
   uint64_t nanos_of_day;
   std::memcpy(&nanos_of_day, p, 8);
-  const int64_t julian_day = int64_t(le32(p + 8));
+  const int64_t julian_day = int64_t(load_le32(p + 8));
   constexpr int64_t kJulianDayOfEpoch = 2440588;
   const int64_t days = julian_day - kJulianDayOfEpoch;
   const int64_t seconds = int64_t(nanos_of_day / 1'000'000'000);
@@ -294,11 +289,11 @@ void append_uuid(std::string& out, const char* p) {
 
 void append_interval(std::string& out, const char* p) {
   out.append("{\"months\":");
-  append_uint(out, le32(p));
+  append_uint(out, load_le32(p));
   out.append(",\"days\":");
-  append_uint(out, le32(p + 4));
+  append_uint(out, load_le32(p + 4));
   out.append(",\"millis\":");
-  append_uint(out, le32(p + 8));
+  append_uint(out, load_le32(p + 8));
   out.push_back('}');
 }
 
