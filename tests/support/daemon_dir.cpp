@@ -36,18 +36,21 @@ bool DaemonDir::running() const { return daemon_ && daemon_->running(); }
 
 void DaemonDir::stop(std::chrono::milliseconds timeout) {
   REQUIRE(daemon_);
-  INFO("log of " << path() << ":\n" << log());
   REQUIRE(daemon_->running());
   daemon_->signal(SIGTERM);
-  REQUIRE(daemon_->wait(timeout) == 0);
+  int exit_code = daemon_->wait(timeout);
+  // Read after the exit: what the daemon logged while stopping is what explains a failed stop.
+  INFO("log of " << path() << ":\n" << log());
+  REQUIRE(exit_code == 0);
 }
 
 void DaemonDir::kill() {
   REQUIRE(daemon_);
-  INFO("log of " << path() << ":\n" << log());
   REQUIRE(daemon_->running());
   daemon_->signal(SIGKILL);
-  REQUIRE(daemon_->wait(10s) == 128 + SIGKILL);
+  int exit_code = daemon_->wait(10s);
+  INFO("log of " << path() << ":\n" << log());
+  REQUIRE(exit_code == 128 + SIGKILL);
 }
 
 void DaemonDir::wait_log(const std::string& text, size_t times, std::chrono::milliseconds timeout) {

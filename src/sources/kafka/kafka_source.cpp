@@ -95,7 +95,15 @@ struct Rebalance {
   rd_kafka_resp_err_t kind;
   sluice::kafka::PartitionList partitions;
   bool lost = false;
+  bool cooperative = false;
 };
+
+// librdkafka answers NULL once the consumer is no longer a member of a group, as in the last rebalance of a close
+// that races a group change: no protocol, and assignments are then the eager kind.
+bool cooperative_protocol(rd_kafka_t* rk) {
+  const char* protocol = rd_kafka_rebalance_protocol(rk);
+  return protocol && std::string_view(protocol) == "COOPERATIVE";
+}
 
 int64_t parse_offset(const std::string& text) {
   int64_t v = -1;
@@ -176,7 +184,7 @@ struct Consumer {
     if (self->closing) {
       // Leaving: what was pushed is the pipeline's to commit or lose; another instance resumes from the durable
       // positions either way.
-      if (std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE") {
+      if (cooperative_protocol(rk)) {
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) sluice::kafka::take_error(rd_kafka_incremental_assign(rk, parts));
         else sluice::kafka::take_error(rd_kafka_incremental_unassign(rk, parts));
       } else {
@@ -184,7 +192,9 @@ struct Consumer {
       }
       return;
     }
-    Rebalance r{err, sluice::kafka::PartitionList(rd_kafka_topic_partition_list_copy(parts)), rd_kafka_assignment_lost(rk) != 0};
+    // The protocol is read here, in the callback, where it is that of this rebalance.
+    Rebalance r{err, sluice::kafka::PartitionList(rd_kafka_topic_partition_list_copy(parts)), rd_kafka_assignment_lost(rk) != 0,
+                cooperative_protocol(rk)};
     self->rebalances.push_back(std::move(r));
   }
   static void on_offset_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*, void* opaque) {
@@ -432,7 +442,7 @@ struct Consumer {
   // ---- rebalances -----------------------------------------------------------------------------------------
 
   awaitable<void> handle(Rebalance r) {
-    cooperative = std::string_view(rd_kafka_rebalance_protocol(rk.get())) == "COOPERATIVE";
+    cooperative = r.cooperative;
     if (r.kind == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) co_await assign(*r.partitions);
     else co_await revoke(*r.partitions, r.lost);
   }
