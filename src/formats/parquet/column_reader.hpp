@@ -70,6 +70,11 @@ class ColumnReader {
     value_ += has_value();
     ++pos_;
   }
+  // For a column without repetition (an entry is a row): renders up to `max_entries` entries, each value or
+  // `null`, appending to `text` and each entry's end offset to `ends`, and stops early at the end of the column
+  // or once `text` holds `budget` bytes. Returns how many it rendered. On a throw, the entries already in `ends`
+  // were rendered and advanced past; `text` may hold part of the next one after ends.back().
+  size_t render_run(size_t max_entries, std::string& text, std::vector<uint32_t>& ends, size_t budget);
   const std::string& where() const { return where_; }
   const ValueFormat& format() const { return format_; }
 

@@ -15,6 +15,39 @@ namespace sluice::formats::parquet {
 namespace {
 
 constexpr char kMagic[] = "PAR1";
+// A field renders up to this many rows ahead, or this many bytes (one huge value past it at most).
+constexpr size_t kRunRows = 1024;
+constexpr size_t kRunBytes = 64 << 10;
+
+// A row's keys and values are mostly a few bytes each: copied inline, without a call to memcpy for each.
+inline char* copy_piece(char* to, const char* from, size_t n) {
+  if (n > 32) {
+    std::memcpy(to, from, n);
+  } else if (n >= 16) {  // two 16-byte copies that overlap in the middle
+    char a[16], b[16];
+    std::memcpy(a, from, 16);
+    std::memcpy(b, from + n - 16, 16);
+    std::memcpy(to, a, 16);
+    std::memcpy(to + n - 16, b, 16);
+  } else if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, from, 8);
+    std::memcpy(&b, from + n - 8, 8);
+    std::memcpy(to, &a, 8);
+    std::memcpy(to + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, from, 4);
+    std::memcpy(&b, from + n - 4, 4);
+    std::memcpy(to, &a, 4);
+    std::memcpy(to + n - 4, &b, 4);
+  } else if (n > 0) {
+    to[0] = from[0];
+    to[n / 2] = from[n / 2];
+    to[n - 1] = from[n - 1];
+  }
+  return to + n;
+}
 constexpr char kEncryptedMagic[] = "PARE";
 
 void read_exactly(int fd, uint64_t offset, size_t size, std::string& into, const std::string& path) {
@@ -88,6 +121,13 @@ FileReader::FileReader(const std::string& path, const Limits& limits) : path_(pa
                           value_format(key, "map key '" + key.name + "'").kind == ValueFormat::Kind::string;
       }
     }
+    const auto& fields = schema_.root().children;
+    runs_.resize(fields.size());
+    row_frame_bytes_ = 2;
+    for (size_t f = 0; f < fields.size(); ++f) {
+      runs_[f].prefix = (f ? "," : "") + keys_[size_t(fields[f])];
+      row_frame_bytes_ += runs_[f].prefix.size();
+    }
   } catch (...) {
     ::close(fd_);
     throw;
@@ -112,7 +152,50 @@ void FileReader::open_row_group() {
     columns_.push_back(std::make_unique<ColumnReader>(fd_, column_extent(meta, data_end_, where), meta, schema_.leaf(c),
                                                       limits_, where));
   }
+  for (FieldRun& run : runs_) {
+    run.text.clear();
+    run.ends.assign(1, 0);
+    run.next = 0;
+    run.rendered = 0;
+    run.error = nullptr;
+  }
   row_group_open_ = true;
+}
+
+void FileReader::refill(size_t field) {
+  FieldRun& run = runs_[field];
+  run.text.clear();
+  run.ends.assign(1, 0);
+  run.next = 0;
+  if (run.error) std::rethrow_exception(run.error);
+  // Every value rendered so far has been handed out, so `rendered` is the row being assembled.
+  const uint64_t rows = uint64_t(metadata_.row_groups[position_.row_group].num_rows);
+  const size_t want = size_t(std::min<uint64_t>(rows - run.rendered, kRunRows));
+  const int32_t child = schema_.root().children[field];
+  const SchemaNode& node = schema_.nodes()[size_t(child)];
+  try {
+    if (node.kind == SchemaNode::Kind::primitive) {
+      // Nothing rendered means the column ended early: column() says so.
+      if (columns_[size_t(node.leaf)]->render_run(want, run.text, run.ends, kRunBytes) == 0) column(node.leaf);
+    } else {
+      for (size_t i = 0; i < want && run.text.size() < kRunBytes; ++i) {
+        emit(child, run.text);
+        // Each of the field's columns must now stand at the start of the next row: levels that disagree between
+        // columns would otherwise shift values into the wrong rows without a word.
+        for (int32_t leaf = node.first_leaf; leaf < node.first_leaf + node.leaf_count; ++leaf) {
+          ColumnReader& c = *columns_[size_t(leaf)];
+          if (!c.at_end() && c.rep() != 0) throw ParquetError(c.where() + ": repetition levels disagree with the other columns'");
+        }
+        run.ends.push_back(uint32_t(run.text.size()));
+      }
+    }
+  } catch (...) {
+    // The rows rendered before the failure are still handed out; the failure comes at the row it concerns.
+    if (run.ends.size() == 1) throw;
+    run.text.resize(run.ends.back());
+    run.error = std::current_exception();
+  }
+  run.rendered += run.ends.size() - 1;
 }
 
 ColumnReader& FileReader::column(int32_t leaf) {
@@ -211,24 +294,24 @@ bool FileReader::next(std::string& out) {
   }
   if (position_.row_group >= groups.size()) return false;
   if (!row_group_open_) open_row_group();
-  const SchemaNode& root = schema_.root();
-  out.push_back('{');
-  for (size_t i = 0; i < root.children.size(); ++i) {
-    if (i) out.push_back(',');
-    const int32_t child = root.children[i];
-    out.append(keys_[size_t(child)]);
-    // Top-level values go straight to their column: all of a flat schema's, most of a nested one's.
-    const SchemaNode& node = schema_.nodes()[size_t(child)];
-    if (node.kind == SchemaNode::Kind::primitive) emit_leaf(node.leaf, out);
-    else emit(child, out);
+  size_t size = row_frame_bytes_;
+  for (size_t f = 0; f < runs_.size(); ++f) {
+    FieldRun& run = runs_[f];
+    if (run.next + 1 == run.ends.size()) refill(f);
+    size += run.ends[run.next + 1] - run.ends[run.next];
   }
-  if (!schema_.flat()) {
-    // Every column must now stand at the start of the next row: levels that disagree between columns would
-    // otherwise shift values into the wrong rows without a word.
-    for (auto& c : columns_)
-      if (!c->at_end() && c->rep() != 0) throw ParquetError(c->where() + ": repetition levels disagree with the other columns'");
+  // Every field has its value: the row is copied together in one piece.
+  const size_t at = out.size();
+  out.resize(at + size);
+  char* p = out.data() + at;
+  *p++ = '{';
+  for (FieldRun& run : runs_) {
+    p = copy_piece(p, run.prefix.data(), run.prefix.size());
+    const uint32_t begin = run.ends[run.next], end = run.ends[run.next + 1];
+    p = copy_piece(p, run.text.data() + begin, end - begin);
+    ++run.next;
   }
-  out.push_back('}');
+  *p = '}';
   ++position_.row;
   return true;
 }

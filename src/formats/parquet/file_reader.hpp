@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +43,19 @@ class FileReader {
   void seek(RowPosition to);
 
  private:
+  // The rendered values of one top-level field, a run of rows ahead of the row being assembled: rendering a
+  // column many values at a time, rather than a value of each column in turn, keeps each column's decoding in
+  // cache and its type's choice out of the per-value path.
+  struct FieldRun {
+    std::string prefix;          // what comes before the value in a row: a comma but for the first field, the key
+    std::string text;
+    std::vector<uint32_t> ends;  // value i is text[ends[i], ends[i + 1]); ends[0] is 0
+    size_t next = 0;             // the next value to hand out
+    uint64_t rendered = 0;       // rows of the row group rendered so far
+    std::exception_ptr error;    // what stopped the run: thrown once the values before it are handed out
+  };
   void open_row_group();
+  void refill(size_t field);
   void emit(int32_t node, std::string& out);
   void emit_leaf(int32_t leaf, std::string& out);
   void skip(const SchemaNode& node);
@@ -58,6 +71,8 @@ class FileReader {
   std::vector<std::string> keys_;          // per node: its name as a JSON object key, with the colon
   std::vector<bool> object_maps_;          // per node: a map whose string keys make it a JSON object
   std::vector<std::unique_ptr<ColumnReader>> columns_;  // of the open row group, by leaf
+  std::vector<FieldRun> runs_;                          // by child of the root
+  size_t row_frame_bytes_ = 0;                          // a row's braces, and its fields' prefixes
   bool row_group_open_ = false;
   RowPosition position_;
 };

@@ -266,3 +266,90 @@ TEST_CASE("a reader resumes at any row group and row") {
   reader.seek({uint32_t(groups.size()), 0});
   CHECK_FALSE(reader.next(row));
 }
+
+namespace {
+
+struct DataPage {
+  uint64_t values_at = 0;  // file offset of the page's values, after its definition levels
+  uint64_t first_row = 0;  // for a column without repetition
+};
+
+// The data pages of an uncompressed V1 column chunk whose entries are rows (no repetition levels).
+std::vector<DataPage> data_pages(const std::string& file, const ColumnMetaData& meta) {
+  std::vector<DataPage> pages;
+  uint64_t at = uint64_t(meta.dictionary_page_offset ? *meta.dictionary_page_offset : meta.data_page_offset);
+  const uint64_t end = at + uint64_t(meta.total_compressed_size);
+  uint64_t row = 0;
+  while (at < end) {
+    PageHeader header;
+    const size_t header_size = parse_page_header(std::string_view(file).substr(at), header, Limits{});
+    REQUIRE(header_size > 0);
+    const uint64_t data = at + header_size;
+    if (header.data_page) {
+      uint32_t levels;
+      std::memcpy(&levels, file.data() + data, 4);
+      pages.push_back({data + 4 + levels, row});
+      row += uint64_t(header.data_page->num_values);
+    }
+    at = data + uint64_t(header.compressed_page_size);
+  }
+  return pages;
+}
+
+}  // namespace
+
+TEST_CASE("a page that cannot be decoded: the rows before it come out whole, then the error names its column, at its first row") {
+  TempDir dir;
+  const auto specs = columns({{"id", "int64 not null"}, {"s", "string"}, {"n", "list<int32>"}, {"t", "string"}});
+  std::vector<std::string> records;
+  for (int i = 0; i < 30000; ++i) {
+    json::object r;
+    r["id"] = i;
+    if (i % 13) r["s"] = "s" + std::to_string(i * 7919);
+    else r["s"] = nullptr;
+    json::array n;
+    for (int k = 0; k < i % 4; ++k) n.push_back(i + k);
+    r["n"] = n;
+    r["t"] = "t" + std::to_string(i);
+    records.push_back(json::serialize(r));
+  }
+  WriterOptions options;
+  options.codec = Codec::uncompressed;
+  options.dictionary = false;
+  options.page_bytes = 4096;
+  const std::string path = dir / "pages.parquet";
+  const auto rows = round_trip(specs, records, path, options);
+  REQUIRE(rows.size() == records.size());
+  const std::string original = sluice::testing::read_file(path);
+  const FileMetaData meta = FileReader(path).metadata();
+  REQUIRE(meta.row_groups.size() == 1);
+  const auto& column_s = *meta.row_groups[0].columns[1].meta_data;
+  const auto pages = data_pages(original, column_s);
+  REQUIRE(pages.size() > 10);
+
+  for (size_t page : {size_t(1), size_t(7), pages.size() - 1}) {
+    // The page's first string claims to be longer than the page.
+    std::string broken = original;
+    std::memset(broken.data() + pages[page].values_at, 0xff, 4);
+    const std::string broken_path = dir / ("broken-" + std::to_string(page) + ".parquet");
+    sluice::testing::write_file(broken_path, broken);
+    for (size_t stream_from : {size_t(4) << 20, size_t(0)}) {
+      INFO("page " << page << " of column s, first row " << pages[page].first_row << "; PLAIN pages streamed: " << (stream_from == 0));
+      Limits limits;
+      limits.stream_page_bytes = stream_from;
+      FileReader reader(broken_path, limits);
+      std::vector<std::string> got;
+      std::string error;
+      try {
+        for (std::string row; reader.next(row); row.clear()) got.push_back(row);
+      } catch (const ParquetError& e) {
+        error = e.what();
+      }
+      CHECK(error.find("column 's', row group 0") != std::string::npos);
+      REQUIRE(got.size() == pages[page].first_row);
+      CHECK(reader.position() == RowPosition{0, pages[page].first_row});
+      for (size_t i = 0; i < got.size(); ++i)
+        if (got[i] != rows[i]) FAIL("row " << i << " is " << got[i] << ", not " << rows[i]);
+    }
+  }
+}
