@@ -1,13 +1,11 @@
 #pragma once
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "core/serial_worker.hpp"
 #include "formats/parquet/codec.hpp"
 
 namespace sluice::formats::parquet {
@@ -22,15 +20,12 @@ class BackgroundCompressor {
   struct Job {
     std::string input, output;
     std::exception_ptr error;
-    bool done = false;
+    uint64_t number = 0;  // the worker's task
   };
   using Ticket = std::shared_ptr<Job>;
 
   // Throws std::invalid_argument as Compressor does for a codec or level it cannot write.
   BackgroundCompressor(Codec codec, int level, size_t max_queued);
-  ~BackgroundCompressor();  // finishes the page in hand, drops the queued ones, and joins the thread
-  BackgroundCompressor(const BackgroundCompressor&) = delete;
-  BackgroundCompressor& operator=(const BackgroundCompressor&) = delete;
 
   Ticket submit(std::string page);
   bool ready(const Ticket& ticket);
@@ -38,15 +33,8 @@ class BackgroundCompressor {
   std::string& wait(const Ticket& ticket);
 
  private:
-  void run();
-
-  Compressor compressor_;
-  const size_t max_queued_;
-  std::mutex mutex_;
-  std::condition_variable queued_, finished_;
-  std::deque<Ticket> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  Compressor compressor_;  // used by the worker's thread only
+  core::SerialWorker worker_;  // after compressor_: joined before it goes
 };
 
 }  // namespace sluice::formats::parquet

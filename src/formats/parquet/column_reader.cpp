@@ -506,7 +506,7 @@ void ColumnReader::append_value(std::string& out) {
   }
 }
 
-size_t ColumnReader::render_run(size_t max_entries, std::string& text, std::vector<uint32_t>& ends, size_t budget) {
+size_t ColumnReader::render_run(size_t max_entries, std::string& text, std::vector<size_t>& ends, size_t budget) {
   size_t done = 0;
   while (done < max_entries && text.size() < budget && !at_end()) {
     const size_t stop = std::min(count_, pos_ + (max_entries - done));
@@ -516,7 +516,7 @@ size_t ColumnReader::render_run(size_t max_entries, std::string& text, std::vect
         if (has_value()) append_value(text);
         else text.append("null");
         advance();
-        ends.push_back(uint32_t(text.size()));
+        ends.push_back(text.size());
       }
     } else {
       // The batch's shape is the same for every entry in it: the choice of how to render is made once here,
@@ -537,7 +537,7 @@ size_t ColumnReader::render_run(size_t max_entries, std::string& text, std::vect
           }
           ++value_;
         }
-        ends.push_back(uint32_t(text.size()));
+        ends.push_back(text.size());
       }
     }
     done += pos_ - from;

@@ -74,7 +74,7 @@ class ColumnReader {
   // `null`, appending to `text` and each entry's end offset to `ends`, and stops early at the end of the column
   // or once `text` holds `budget` bytes. Returns how many it rendered. On a throw, the entries already in `ends`
   // were rendered and advanced past; `text` may hold part of the next one after ends.back().
-  size_t render_run(size_t max_entries, std::string& text, std::vector<uint32_t>& ends, size_t budget);
+  size_t render_run(size_t max_entries, std::string& text, std::vector<size_t>& ends, size_t budget);
   const std::string& where() const { return where_; }
   const ValueFormat& format() const { return format_; }
 

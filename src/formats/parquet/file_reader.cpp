@@ -186,7 +186,7 @@ void FileReader::refill(size_t field) {
           ColumnReader& c = *columns_[size_t(leaf)];
           if (!c.at_end() && c.rep() != 0) throw ParquetError(c.where() + ": repetition levels disagree with the other columns'");
         }
-        run.ends.push_back(uint32_t(run.text.size()));
+        run.ends.push_back(run.text.size());
       }
     }
   } catch (...) {
@@ -307,7 +307,7 @@ bool FileReader::next(std::string& out) {
   *p++ = '{';
   for (FieldRun& run : runs_) {
     p = copy_piece(p, run.prefix.data(), run.prefix.size());
-    const uint32_t begin = run.ends[run.next], end = run.ends[run.next + 1];
+    const size_t begin = run.ends[run.next], end = run.ends[run.next + 1];
     p = copy_piece(p, run.text.data() + begin, end - begin);
     ++run.next;
   }

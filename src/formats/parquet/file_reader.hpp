@@ -49,7 +49,7 @@ class FileReader {
   struct FieldRun {
     std::string prefix;          // what comes before the value in a row: a comma but for the first field, the key
     std::string text;
-    std::vector<uint32_t> ends;  // value i is text[ends[i], ends[i + 1]); ends[0] is 0
+    std::vector<size_t> ends;    // value i is text[ends[i], ends[i + 1]); ends[0] is 0
     size_t next = 0;             // the next value to hand out
     uint64_t rendered = 0;       // rows of the row group rendered so far
     std::exception_ptr error;    // what stopped the run: thrown once the values before it are handed out

@@ -136,8 +136,6 @@ class SchemaAssembler {
     for (const auto& c : root.children) {
       const int32_t child = convert(c, false);
       s_.nodes_[size_t(node)].children.push_back(child);
-      const SchemaNode& n = s_.nodes_[size_t(child)];
-      if (n.kind != SchemaNode::Kind::primitive) s_.flat_ = false;
     }
     set_leaves(node, 0);
     return node;

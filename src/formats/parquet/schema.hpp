@@ -50,15 +50,12 @@ class Schema {
   // "a.list.element" — as path_in_schema names it.
   const std::vector<std::string>& leaf_path(size_t i) const { return leaf_paths_[i]; }
   std::string leaf_name(size_t i) const;  // the path joined with '.'
-  // True when no node repeats and no group nests: each row is one value per top-level column.
-  bool flat() const { return flat_; }
 
  private:
   friend class SchemaAssembler;
   std::vector<SchemaNode> nodes_;
   std::vector<int32_t> leaves_;
   std::vector<std::vector<std::string>> leaf_paths_;
-  bool flat_ = true;
 };
 
 }  // namespace sluice::formats::parquet

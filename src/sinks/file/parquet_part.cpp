@@ -5,16 +5,14 @@
 
 #include <boost/json.hpp>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 
 #include "core/crash_point.hpp"
+#include "core/serial_worker.hpp"
 #include "formats/base64.hpp"
 
 namespace sluice::sinks::file {
@@ -54,71 +52,33 @@ void fsync_dir_of(const std::string& path) {
 // the pace. At most kQueued pieces wait.
 class ParquetPart::StageWriter {
  public:
-  StageWriter() : thread_([this] { run(); }) {}
-  ~StageWriter() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    changed_.notify_all();
-    thread_.join();
-  }
-
   void submit(int fd, uint64_t offset, std::string bytes) {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return queue_.size() < kQueued; });
-    queue_.push_back({fd, offset, std::move(bytes)});
-    changed_.notify_all();
+    worker_.submit([this, fd, offset, bytes = std::move(bytes)] {
+      for (size_t done = 0; done < bytes.size();) {
+        const ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, off_t(offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          const int error = errno;
+          std::lock_guard lock(mutex_);
+          if (error_.empty()) error_ = std::strerror(error);
+          return;
+        }
+        done += size_t(n);
+      }
+    });
   }
 
   // Waits until every piece submitted is written; returns the first failure since the last wait ("" if none).
   std::string wait() {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return queue_.empty() && !busy_; });
+    worker_.wait_all();
+    std::lock_guard lock(mutex_);
     return std::exchange(error_, {});
   }
 
  private:
-  static constexpr size_t kQueued = 4;
-  struct Piece {
-    int fd;
-    uint64_t offset;
-    std::string bytes;
-  };
-
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      Piece piece = std::move(queue_.front());
-      queue_.pop_front();
-      busy_ = true;
-      lock.unlock();
-      std::string failed;
-      for (size_t done = 0; done < piece.bytes.size();) {
-        const ssize_t n = ::pwrite(piece.fd, piece.bytes.data() + done, piece.bytes.size() - done, off_t(piece.offset + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-          failed = std::strerror(errno);
-          break;
-        }
-        done += size_t(n);
-      }
-      lock.lock();
-      busy_ = false;
-      if (!failed.empty() && error_.empty()) error_ = failed;
-      changed_.notify_all();
-    }
-  }
-
   std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Piece> queue_;
-  bool busy_ = false;
-  bool stopping_ = false;
   std::string error_;
-  std::thread thread_;
+  core::SerialWorker worker_{4};  // last: joined before what its tasks use goes
 };
 
 ParquetPart::ParquetPart(std::string part_path, std::string stage_prefix, State state, const pq::WriterOptions& options,
