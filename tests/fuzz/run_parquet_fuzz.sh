@@ -31,13 +31,14 @@ fi
 mkdir -p "$work/obj" "$work/corpus" "$work/seeds"
 
 # ---- build (skipped when neither the sources, this script nor the compiler changed since the last build)
-sources=("$root"/src/formats/parquet/*.cpp "$root"/src/formats/{base64,timestamp,json_check,gzip}.cpp)
+# The Parquet code and what it uses from elsewhere in src/ (the writer's background compressor runs on a SerialWorker).
+sources=("$root"/src/formats/parquet/*.cpp "$root"/src/formats/{base64,timestamp,json_check,gzip}.cpp "$root"/src/core/serial_worker.cpp)
 # SLUICE_FUZZ_FLAGS: more compiler flags, e.g. "-fsanitize-recover=undefined" with UBSAN_OPTIONS=suppressions=FILE
 # (and halt_on_error=1) to look past a known UBSan finding for others.
 flags="-std=c++20 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined ${SLUICE_FUZZ_FLAGS:-}"
 libs=(-lzstd -lsnappy -llz4 -lbrotlienc -lbrotlidec -lz -lsimdjson -lxxhash)
 stamp=$( { "$cxx" --version; echo "$flags"; cat "$0" "$root"/tests/fuzz/*.cpp "${sources[@]}" \
-           "$root"/src/formats/parquet/*.hpp "$root"/src/formats/*.hpp; } | sha256sum | cut -d' ' -f1)
+           "$root"/src/formats/parquet/*.hpp "$root"/src/formats/*.hpp "$root"/src/core/serial_worker.hpp; } | sha256sum | cut -d' ' -f1)
 if [[ ! -x $work/parquet_fuzz || ! -x $work/parquet_seeds || $(cat "$work/build.stamp" 2>/dev/null) != "$stamp" ]]; then
   echo "run_parquet_fuzz: building with $cxx in $work"
   rm -f "$work"/obj/*.o "$work/libparquet_fuzz.a" "$work/build.stamp"

@@ -15,40 +15,39 @@ namespace sluice::formats::parquet {
 namespace {
 
 constexpr char kMagic[] = "PAR1";
+constexpr char kEncryptedMagic[] = "PARE";
+
 // A field renders up to this many rows ahead, or this many bytes (one huge value past it at most).
 constexpr size_t kRunRows = 1024;
 constexpr size_t kRunBytes = 64 << 10;
 
+// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), as two words that overlap in the middle.
+template <class Word>
+inline void copy_two_words(char* to, const char* from, size_t n) {
+  Word first, last;
+  std::memcpy(&first, from, sizeof(Word));
+  std::memcpy(&last, from + n - sizeof(Word), sizeof(Word));
+  std::memcpy(to, &first, sizeof(Word));
+  std::memcpy(to + n - sizeof(Word), &last, sizeof(Word));
+}
+
+struct Bytes16 {
+  char bytes[16];
+};
+
 // A row's keys and values are mostly a few bytes each: copied inline, without a call to memcpy for each.
 inline char* copy_piece(char* to, const char* from, size_t n) {
-  if (n > 32) {
-    std::memcpy(to, from, n);
-  } else if (n >= 16) {  // two 16-byte copies that overlap in the middle
-    char a[16], b[16];
-    std::memcpy(a, from, 16);
-    std::memcpy(b, from + n - 16, 16);
-    std::memcpy(to, a, 16);
-    std::memcpy(to + n - 16, b, 16);
-  } else if (n >= 8) {
-    uint64_t a, b;
-    std::memcpy(&a, from, 8);
-    std::memcpy(&b, from + n - 8, 8);
-    std::memcpy(to, &a, 8);
-    std::memcpy(to + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, from, 4);
-    std::memcpy(&b, from + n - 4, 4);
-    std::memcpy(to, &a, 4);
-    std::memcpy(to + n - 4, &b, 4);
-  } else if (n > 0) {
+  if (n > 32) std::memcpy(to, from, n);
+  else if (n >= 16) copy_two_words<Bytes16>(to, from, n);
+  else if (n >= 8) copy_two_words<uint64_t>(to, from, n);
+  else if (n >= 4) copy_two_words<uint32_t>(to, from, n);
+  else if (n > 0) {
     to[0] = from[0];
     to[n / 2] = from[n / 2];
     to[n - 1] = from[n - 1];
   }
   return to + n;
 }
-constexpr char kEncryptedMagic[] = "PARE";
 
 void read_exactly(int fd, uint64_t offset, size_t size, std::string& into, const std::string& path) {
   into.resize(size);

@@ -49,7 +49,7 @@ void fsync_dir_of(const std::string& path) {
 
 // Appends a batch's stage lines on a thread of its own, a piece at a time while the sink shreds the rest of the
 // batch: the copy into the page cache was a sixth of the sink thread's time, and the sink thread is what sets
-// the pace. At most kQueued pieces wait.
+// the pace. At most kQueued pieces (of kStagePiece bytes) are in hand at a time.
 class ParquetPart::StageWriter {
  public:
   void submit(int fd, uint64_t offset, std::string bytes) {
@@ -76,9 +76,10 @@ class ParquetPart::StageWriter {
   }
 
  private:
+  static constexpr size_t kQueued = 4;
   std::mutex mutex_;
   std::string error_;
-  core::SerialWorker worker_{4};  // last: joined before what its tasks use goes
+  core::SerialWorker worker_{kQueued};  // last: joined before what its tasks use goes
 };
 
 ParquetPart::ParquetPart(std::string part_path, std::string stage_prefix, State state, const pq::WriterOptions& options,
