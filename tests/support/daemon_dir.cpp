@@ -36,7 +36,10 @@ bool DaemonDir::running() const { return daemon_ && daemon_->running(); }
 
 void DaemonDir::stop(std::chrono::milliseconds timeout) {
   REQUIRE(daemon_);
-  REQUIRE(daemon_->running());
+  {
+    INFO("log of " << path() << ":\n" << log());
+    REQUIRE(daemon_->running());
+  }
   daemon_->signal(SIGTERM);
   int exit_code = daemon_->wait(timeout);
   // Read after the exit: what the daemon logged while stopping is what explains a failed stop.
@@ -46,7 +49,10 @@ void DaemonDir::stop(std::chrono::milliseconds timeout) {
 
 void DaemonDir::kill() {
   REQUIRE(daemon_);
-  REQUIRE(daemon_->running());
+  {
+    INFO("log of " << path() << ":\n" << log());
+    REQUIRE(daemon_->running());
+  }
   daemon_->signal(SIGKILL);
   int exit_code = daemon_->wait(10s);
   INFO("log of " << path() << ":\n" << log());
