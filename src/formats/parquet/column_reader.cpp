@@ -509,36 +509,14 @@ void ColumnReader::append_value(std::string& out) {
 size_t ColumnReader::render_run(size_t max_entries, std::string& text, std::vector<size_t>& ends, size_t budget) {
   size_t done = 0;
   while (done < max_entries && text.size() < budget && !at_end()) {
+    // One column's entries back to back: its batch and dictionary stay in cache, unlike a value of each column in turn.
     const size_t stop = std::min(count_, pos_ + (max_entries - done));
     const size_t from = pos_;
-    if (streamed_) {
-      while (pos_ < stop && text.size() < budget) {
-        if (has_value()) append_value(text);
-        else text.append("null");
-        advance();
-        ends.push_back(text.size());
-      }
-    } else {
-      // The batch's shape is the same for every entry in it: the choice of how to render is made once here,
-      // not per value as append_value() makes it.
-      const Values& v = *values_;
-      const size_t stride = format_.width ? format_.width : 1;  // booleans: a byte each
-      for (; pos_ < stop && text.size() < budget; ++pos_) {
-        if (def() != max_def_) {
-          text.append("null");
-        } else {
-          if (v.dictionary) {
-            const uint32_t i = v.index[value_];
-            text.append(dict_text_, dict_offsets_[i], dict_offsets_[i + 1] - dict_offsets_[i]);
-          } else if (v.binary_batch) {
-            render(text, v.binary[value_].data(), v.binary[value_].size());
-          } else {
-            render(text, v.fixed + value_ * stride, format_.width);
-          }
-          ++value_;
-        }
-        ends.push_back(text.size());
-      }
+    while (pos_ < stop && text.size() < budget) {
+      if (has_value()) append_value(text);
+      else text.append("null");
+      advance();
+      ends.push_back(text.size());
     }
     done += pos_ - from;
   }
