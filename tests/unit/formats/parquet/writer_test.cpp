@@ -192,6 +192,39 @@ TEST_CASE("statistics hold the min, max and null count of what the pages hold, n
   CHECK(rejections.size() == 4);
 }
 
+TEST_CASE("statistics of PLAIN pages: 32-bit numbers, booleans, and floats with NaN left out of the order") {
+  TempDir dir;
+  const auto specs = columns({{"i", "int32"}, {"b", "bool"}, {"f", "float"}, {"g", "double"}});
+  std::vector<std::string> records;
+  for (int i = 0; i < 3000; ++i) {
+    // NaN first in every page and between the others: an extreme taken from it would be NaN itself.
+    const std::string nan = i % 3 == 0 ? R"("NaN")" : std::to_string(i % 100 - 40) + ".25";
+    records.push_back(R"({"i":)" + std::to_string(1000 - i) + R"(,"b":)" + (i % 5 == 4 ? "false" : "true") + R"(,"f":)" + nan +
+                      R"(,"g":)" + nan + "}");
+  }
+  WriterOptions options;
+  options.dictionary = false;
+  options.page_bytes = 1024;  // many pages, each with its own extremes to merge
+  round_trip(specs, records, dir / "plain.parquet", options);
+  FileReader reader(dir / "plain.parquet");
+  const auto& group = reader.metadata().row_groups.at(0);
+  const auto number = [&](size_t column, auto zero) {
+    const Statistics& s = *group.columns[column].meta_data->statistics;
+    REQUIRE(s.min_value);
+    REQUIRE(s.max_value);
+    auto min = zero, max = zero;
+    REQUIRE(s.min_value->size() == sizeof min);
+    std::memcpy(&min, s.min_value->data(), sizeof min);
+    std::memcpy(&max, s.max_value->data(), sizeof max);
+    return std::pair{min, max};
+  };
+  CHECK(number(0, int32_t(0)) == std::pair{int32_t(1000 - 2999), int32_t(1000)});
+  CHECK(number(1, '\0') == std::pair{'\0', '\1'});
+  CHECK(number(2, 0.0f) == std::pair{-40.25f, 59.25f});
+  CHECK(number(3, 0.0) == std::pair{-40.25, 59.25});
+  CHECK(group.columns[2].meta_data->statistics->null_count == 0);
+}
+
 TEST_CASE("many rows cross pages, dictionaries fall back to PLAIN, and row groups split by size") {
   TempDir dir;
   const auto specs = columns({{"id", "int64 not null"}, {"category", "string"}, {"unique", "string"}, {"n", "list<int32>"}});
