@@ -3,7 +3,11 @@
 
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
+#include <malloc.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -86,7 +90,19 @@ int check(const std::vector<std::string>& args) {
   return kOk;
 }
 
+// glibc keeps small freed chunks in fast bins, unmerged, until the next large allocation merges them all at
+// once (malloc_consolidate). librdkafka frees every delivered message and a committed batch frees its records
+// in bulk, so that merge took a tenth of the loop thread's time producing to Kafka; without fast bins frees
+// merge as they happen and the per-thread cache still serves small sizes (docs/benchmarks.md). An operator's
+// own GLIBC_TUNABLES setting of it wins.
+void tune_allocator() {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (tunables && std::strstr(tunables, "malloc.mxfast")) return;
+  mallopt(M_MXFAST, 0);
+}
+
 int run(const std::vector<std::string>& args) {
+  tune_allocator();
   po::options_description opts;
   opts.add_options()("config", po::value<std::string>())("once", po::bool_switch());
   po::variables_map vm;
