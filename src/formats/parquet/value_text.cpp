@@ -87,10 +87,45 @@ void append_uint(std::string& out, uint64_t v) {
 // read as a float or widened to a double.
 namespace {
 
+// A double that is the nearest one to some decimal with at most six places (a price, a rate) has that decimal
+// as its shortest round-trip text: below 1e9 doubles are closer together than 1e-6, so no other six-place
+// decimal reads back as the same value, and one with fewer places would show as trailing zeros of this one.
+// Written from the integer, without the shortest-digits search: most of a double column's cost when read.
+// False (nothing written) for any other value.
+bool append_few_places(std::string& out, double v, double magnitude) {
+  if (!(magnitude >= 1e-6 && magnitude < 1e9)) return false;
+  const double scaled = v * 1e6;
+  const auto units = static_cast<int64_t>(scaled < 0 ? scaled - 0.5 : scaled + 0.5);
+  if (static_cast<double>(units) / 1e6 != v) return false;
+  uint64_t n = units < 0 ? uint64_t(-units) : uint64_t(units);
+  uint64_t fraction = n % 1000000;
+  char buf[32];
+  char* p = buf + sizeof buf;
+  if (fraction != 0) {
+    int places = 6;
+    while (fraction % 10 == 0) {
+      fraction /= 10;
+      --places;
+    }
+    for (; places > 0; --places, fraction /= 10) *--p = char('0' + fraction % 10);
+    *--p = '.';
+  }
+  n /= 1000000;
+  do {
+    *--p = char('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  if (units < 0) *--p = '-';
+  out.append(p, size_t(buf + sizeof buf - p));
+  return true;
+}
+
 template <class F>
 void append_shortest(std::string& out, F v) {
   char buf[48];
   const F magnitude = v < 0 ? -v : v;
+  if constexpr (std::is_same_v<F, double>)
+    if (append_few_places(out, v, magnitude)) return;
   // Below 2^24 (float) or 2^53 (double) integers are exact, so the shortest round-trip text in fixed notation
   // has the shortest digits, as JavaScript's layout does; above, fixed texts of equal length tie and the tie
   // rule picks the value's exact digits instead of trailing zeros. The common case, in one call.

@@ -130,6 +130,33 @@ TEST_CASE("floats print as their shortest exact text, non-finite as strings") {
   CHECK(text([](auto& o) { append_float16(o, 0x7c00); }) == "\"Infinity\"");
 }
 
+TEST_CASE("doubles of few decimal places print as the shortest-digits search would print them") {
+  // The decimal fast path against the search it stands in for, on decimals of every place count, values just
+  // beside them, and doubles of full precision, across the range the fast path takes and past its edges.
+  const auto shortest = [](double v) {
+    char buf[48];
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed).ptr);
+  };
+  std::mt19937_64 rng(11);
+  std::vector<double> values = {1e-6, 0.000001, 0.0000015, 0.1, 0.2, 0.3, 0.7, 1, 2.5, 910.36, 0.3882, 999999999.999999,
+                                1e9, 1e9 - 0.5, 4294967296.5, 123456.789, 0.1 + 0.2, 1.0 / 3};
+  for (int i = 0; i < 200000; ++i) {
+    const int places = int(rng() % 7);
+    const double scale = std::pow(10.0, places);
+    double v = double(int64_t(rng() % 2000000000000ull) - 1000000000000ll) / scale;
+    if (i % 4 == 1) v = std::nextafter(v, 1e300);
+    if (i % 4 == 2) v = std::ldexp(double(rng() >> 11), -int(rng() % 60));  // full precision
+    values.push_back(v);
+  }
+  for (double v : values) {
+    if (std::abs(v) < 1e-6 || std::abs(v) >= 1e15) continue;  // laid out with an exponent, not by this path
+    INFO(shortest(v));
+    std::string out;
+    append_double(out, v);
+    REQUIRE(out == shortest(v));
+  }
+}
+
 TEST_CASE("INT96, UUID and INTERVAL values print in their text forms") {
   // 2000-01-01T00:00:01.000000002: Julian day 2451545, 1 s + 2 ns into it.
   char int96[12];
