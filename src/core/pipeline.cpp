@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
@@ -87,9 +88,11 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   Notifier changed;
   Task source_task, worker_task, gauges_task;
   bool source_finished = false;
-  // The sink worker's batch, while it is filled and committed (withdraw() looks into it).
-  Batch batch;
+  // The sink worker's batch, while it is filled and committed, and the one taken ahead while it waits, when
+  // the sink overlaps batches (withdraw() looks into both).
+  Batch batch, ahead;
   bool batch_finished = true;
+  bool ahead_in_flight = false;
   uint64_t batches_committed = 0;
   // Two-phase commits (Source::shares_positions): the key of the pending record, and what makes ids unique.
   std::string pending_key;
@@ -150,17 +153,19 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   }
   awaitable<void> withdraw(const std::vector<uint32_t>& ids) override {
     channel->withdraw(ids);
-    auto in_flight = [&] {
-      if (batch_finished) return false;
-      for (const auto* part : {&batch.records, &batch.rejected})
+    auto holds = [&](const Batch& b) {
+      for (const auto* part : {&b.records, &b.rejected})
         for (const auto& r : *part)
           if (std::find(ids.begin(), ids.end(), r.partition) != ids.end()) return true;
       return false;
     };
-    if (!in_flight()) co_return;
+    // The batch ahead is committed after the current one: waiting for it means waiting for both.
+    const uint64_t current = batch_finished ? 0 : 1;
+    const uint64_t commits = ahead_in_flight && holds(ahead) ? current + 1 : current && holds(batch) ? 1 : 0;
+    if (commits == 0) co_return;
     // A batch that is still filling up is ended now rather than at max_wait.
     channel->flush();
-    for (uint64_t target = batches_committed + 1; batches_committed < target && !worker_task.done;) co_await changed.wait();
+    for (uint64_t target = batches_committed + commits; batches_committed < target && !worker_task.done;) co_await changed.wait();
   }
 
   // SinkContext (the main sink's view; the dead-letter sink gets its own below)
@@ -309,16 +314,44 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     txn.remove(state::Family::meta, pending_key);
   }
 
+  awaitable<void> commit_current() {
+    co_await commit(batch);
+    batch_finished = true;
+    ++batches_committed;
+    changed.notify_all();
+  }
+
+  // The next batch, sent while the current one commits; false in ahead_in_flight once the channel is drained.
+  awaitable<void> take_ahead(BatchLimits limits) {
+    ahead_in_flight = true;
+    const bool got = co_await channel->pop(ahead, limits);
+    ahead_in_flight = got;
+    if (got && !ahead.records.empty()) co_await sink->send(ahead);
+  }
+
   awaitable<void> work() {
     const auto& b = p.config_.sink.common.batch;
     BatchLimits limits{b.max_records, b.max_bytes.bytes, b.max_wait.value};
+    // A sink that overlaps batches is handed the next batch, as soon as there is one, while the last waits for
+    // its acknowledgements and commits; commits stay in order, one batch ahead at most.
+    // Not with the disk spool, whose commit and read sides are not meant to run at once.
+    const bool overlap = sink->overlaps_batches() && queue;
     for (;;) {
       batch_finished = false;
-      if (!co_await channel->pop(batch, limits)) break;
-      co_await commit(batch);
-      batch_finished = true;
-      ++batches_committed;
-      changed.notify_all();
+      if (ahead_in_flight) {
+        std::swap(batch, ahead);
+        ahead_in_flight = false;
+      } else {
+        if (!co_await channel->pop(batch, limits)) break;
+        if (overlap && !batch.records.empty()) co_await sink->send(batch);
+      }
+      if (overlap) {
+        using namespace asio::experimental::awaitable_operators;
+        co_await (commit_current() && take_ahead(limits));
+      } else {
+        co_await commit_current();
+      }
+      if (overlap && !ahead_in_flight) break;  // the channel is closed and drained
     }
     batch_finished = true;
     // Closed and drained: a clean stop publishes the open parts.

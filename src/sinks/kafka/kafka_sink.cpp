@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <deque>
 #include <set>
 
 #include <xxhash.h>
@@ -182,9 +183,19 @@ struct Producer {
   std::vector<std::string> origin_prefixes;      // by source partition id; empty until its first record
   std::string origin;                            // the header of the message being produced
   ReplayGuard guard;
-  uint64_t outstanding = 0;
-  rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
-  std::string first_error_text;
+  // A batch handed to librdkafka and not yet committed; every message carries its batch as its opaque, so that
+  // the delivery reports of the batch sent ahead do not count for the one waiting before it. Oldest first; a
+  // deque, so that an entry stays where it is while others come and go.
+  struct InFlight {
+    uint64_t outstanding = 0;
+    uint64_t acknowledged = 0, acknowledged_bytes = 0;
+    // By topic handle, not name: one delivery report per message, and no string made for each.
+    std::map<std::pair<const rd_kafka_topic_t*, int32_t>, int64_t> next_offsets;
+    rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
+    std::string first_error_text;
+  };
+  std::deque<InFlight> in_flight;
+  uint64_t outstanding = 0;  // messages of every batch in flight
 
   prometheus::Counter* produced = nullptr;
   prometheus::Counter* produced_bytes = nullptr;
@@ -214,23 +225,22 @@ struct Producer {
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* self = static_cast<Producer*>(opaque);
+    auto* batch = static_cast<InFlight*>(m->_private);
     self->outstanding--;
+    batch->outstanding--;
     if (m->err) {
       self->delivery_errors->Increment();
-      if (!self->first_error) {
-        self->first_error = m->err;
-        self->first_error_text = rd_kafka_err2str(m->err);
+      if (!batch->first_error) {
+        batch->first_error = m->err;
+        batch->first_error_text = rd_kafka_err2str(m->err);
       }
       return;
     }
-    ++self->acknowledged;
-    self->acknowledged_bytes += m->len + m->key_len;
-    // By topic handle, not name: one delivery report per message, and no string made for each.
-    auto& next = self->acknowledged_offsets[{m->rkt, m->partition}];
+    ++batch->acknowledged;
+    batch->acknowledged_bytes += m->len + m->key_len;
+    auto& next = batch->next_offsets[{m->rkt, m->partition}];
     next = std::max(next, m->offset + 1);
   }
-  uint64_t acknowledged = 0, acknowledged_bytes = 0;
-  std::map<std::pair<const rd_kafka_topic_t*, int32_t>, int64_t> acknowledged_offsets;  // in the batch being written
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
     auto* self = static_cast<Producer*>(opaque);
     if (auto why = sluice::kafka::fatal_error(rk, err)) {
@@ -331,17 +341,21 @@ struct Producer {
     int32_t count = co_await partitions_of(topic);
     rd_kafka_t* client = rk.get();
     state::WriteBatch txn;
-    co_await core::run_blocking(ctx.blocking_executor(), [&] {
+    // The ends come back to the loop thread: the write of the batch before this one may be using next_offsets
+    // while this runs (a batch sent ahead).
+    std::vector<int64_t> ends = co_await core::run_blocking(ctx.blocking_executor(), [&] {
+      std::vector<int64_t> highs;
       for (int32_t p = 0; p < count; ++p) {
         int64_t low = 0, high = 0;
         if (auto err = rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, 15000))
           throw KafkaError("kafka sink: cannot read the end of " + sluice::kafka::partition_name(topic, p), err);
-        next_offsets[OutPartition{topic, p}] = high;
+        highs.push_back(high);
         txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(topic, p)), std::to_string(high));
       }
       ctx.state().write(txn, true);
-      return 0;
+      return highs;
     });
+    for (int32_t p = 0; p < count; ++p) next_offsets[OutPartition{topic, p}] = ends[size_t(p)];
     tracked.insert(topic);
   }
 
@@ -387,8 +401,11 @@ struct Producer {
     if (!signalled && outstanding > 0) co_await wake.wait_until(std::chrono::steady_clock::now() + patience);
   }
 
-  awaitable<void> write(core::Batch& batch, state::WriteBatch& txn) {
+  // Produces every message of the batch without waiting for them; write() waits. Without transactions, the
+  // engine sends the next batch while this one waits (core::Sink::send).
+  awaitable<void> send(core::Batch& batch) {
     if (!fatal.empty()) throw KafkaError(fatal);
+    InFlight& flight = in_flight.emplace_back();
     if (options.transactional) {
       if (std::string what = sluice::kafka::take_error(rd_kafka_begin_transaction(rk.get())); !what.empty())
         throw KafkaError("kafka sink: begin_transaction failed: " + what);
@@ -405,7 +422,6 @@ struct Producer {
       if (!records[i].position.empty() || !end) end = &records[i].position;
       group_end[i] = end;
     }
-    first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
     const bool needs_fields = !options.key_field.empty() || !options.topic_field.empty();
     std::string topic_name, key;
     const std::string& instance = ctx.state().instance_id();
@@ -458,9 +474,10 @@ struct Producer {
             RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
             RD_KAFKA_V_KEY(has_key ? key.data() : nullptr, has_key ? key.size() : 0),
             RD_KAFKA_V_HEADER(kOriginHeader, origin.data(), ssize_t(origin.size())),
-            RD_KAFKA_V_TIMESTAMP(r.event_time_ms > 0 ? r.event_time_ms : 0), RD_KAFKA_V_END);
+            RD_KAFKA_V_TIMESTAMP(r.event_time_ms > 0 ? r.event_time_ms : 0), RD_KAFKA_V_OPAQUE(&flight), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
           outstanding++;
+          flight.outstanding++;
           break;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw KafkaError("kafka sink: cannot produce to " + topic_name, err);
@@ -469,14 +486,25 @@ struct Producer {
       }
       if ((i & 1023) == 0) serve();
     }
+    guard.seal_batch();
+  }
+
+  // The oldest batch sent (this one, sent now if it was not) is acknowledged whole: its offsets, counts and
+  // numbers go into the commit.
+  awaitable<void> write(core::Batch& batch, state::WriteBatch& txn) {
+    if (in_flight.empty()) co_await send(batch);
+    const InFlight& flight = in_flight.front();
     for (;;) {
-      co_await serve_or_wait(std::chrono::milliseconds(100));
-      if (outstanding == 0) break;
+      bool signalled = waker->take();
+      rd_kafka_poll(rk.get(), 0);
+      queue_depth->Set(double(outstanding));
+      if (flight.outstanding == 0) break;
       if (!fatal.empty()) throw KafkaError(fatal);
+      if (!signalled) co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
     }
-    if (first_error) {
+    if (flight.first_error) {
       if (options.transactional) co_await abort_transaction();
-      throw KafkaError("kafka sink: delivery failed (the batch is retried from the last commit): " + first_error_text);
+      throw KafkaError("kafka sink: delivery failed (the batch is retried from the last commit): " + flight.first_error_text);
     }
     if (options.transactional) {
       rd_kafka_t* client = rk.get();
@@ -489,14 +517,13 @@ struct Producer {
         throw KafkaError("kafka sink: commit_transaction failed: " + err);
       }
     }
-    produced->Increment(double(acknowledged));
-    produced_bytes->Increment(double(acknowledged_bytes));
-    acknowledged = acknowledged_bytes = 0;
-    for (const auto& [where, next] : acknowledged_offsets) {
+    produced->Increment(double(flight.acknowledged));
+    produced_bytes->Increment(double(flight.acknowledged_bytes));
+    for (const auto& [where, next] : flight.next_offsets) {
       auto& offset = next_offsets[OutPartition{rd_kafka_topic_name(where.first), where.second}];
       offset = std::max(offset, next);
     }
-    acknowledged_offsets.clear();
+    in_flight.pop_front();
     for (const auto& [tp, next] : next_offsets)
       txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(tp.topic, tp.partition)), std::to_string(next));
     for (const auto& [partition, count] : guard.commit_batch())
@@ -525,6 +552,11 @@ awaitable<std::optional<core::Checkpoint>> KafkaSink::open(core::SinkContext& ct
 }
 
 awaitable<void> KafkaSink::write(core::Batch& batch, state::WriteBatch& txn) { co_await producer_->write(batch, txn); }
+
+// A transaction spans one batch, and a producer has one open at a time: transactional batches go one by one.
+bool KafkaSink::overlaps_batches() const { return !options_.transactional; }
+
+awaitable<void> KafkaSink::send(core::Batch& batch) { co_await producer_->send(batch); }
 
 void KafkaSink::abort() { producer_.reset(); }
 

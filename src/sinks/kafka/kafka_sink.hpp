@@ -18,6 +18,8 @@ class KafkaSink final : public core::Sink {
   ~KafkaSink() override;
   boost::asio::awaitable<std::optional<core::Checkpoint>> open(core::SinkContext& ctx) override;
   boost::asio::awaitable<void> write(core::Batch& batch, state::WriteBatch& txn) override;
+  bool overlaps_batches() const override;
+  boost::asio::awaitable<void> send(core::Batch& batch) override;
   void abort() override;
 
  private:

@@ -8,7 +8,7 @@ namespace json = boost::json;
 
 void ReplayGuard::restore(std::map<std::string, uint64_t> written, const std::string& pending_landed) {
   written_ = std::move(written);
-  batch_next_.clear();
+  abandon_batch();
   landed_.clear();
   if (pending_landed.empty()) return;
   boost::system::error_code ec;
@@ -33,29 +33,39 @@ size_t ReplayGuard::landed_count() const {
 }
 
 std::optional<uint64_t> ReplayGuard::next(const std::string& partition) {
-  auto [it, fresh] = batch_next_.try_emplace(partition, 0);
+  auto [it, fresh] = sent_.try_emplace(partition, 0);
   if (fresh)
     if (auto w = written_.find(partition); w != written_.end()) it->second = w->second;
   uint64_t sequence = it->second++;
+  open_[partition] = it->second;
   if (auto l = landed_.find(partition); l != landed_.end() && l->second.count(sequence)) return std::nullopt;
   return sequence;
 }
 
+void ReplayGuard::seal_batch() {
+  sealed_.push_back(std::move(open_));
+  open_.clear();
+}
+
 std::map<std::string, uint64_t> ReplayGuard::commit_batch() {
-  for (const auto& [partition, next] : batch_next_) written_[partition] = next;
+  if (sealed_.empty()) seal_batch();
+  std::map<std::string, uint64_t> batch = std::move(sealed_.front());
+  sealed_.pop_front();
+  for (const auto& [partition, next] : batch) written_[partition] = next;
   for (auto it = landed_.begin(); it != landed_.end();) {
     // Everything below the committed count was replayed in this batch or an earlier one: matched or written.
     auto& numbers = it->second;
     numbers.erase(numbers.begin(), numbers.lower_bound(written_[it->first]));
     it = numbers.empty() ? landed_.erase(it) : std::next(it);
   }
-  std::map<std::string, uint64_t> changed;
-  for (const auto& [partition, next] : batch_next_) changed[partition] = next;
-  batch_next_.clear();
-  return changed;
+  return batch;
 }
 
-void ReplayGuard::abandon_batch() { batch_next_.clear(); }
+void ReplayGuard::abandon_batch() {
+  sent_.clear();
+  open_.clear();
+  sealed_.clear();
+}
 
 std::string ReplayGuard::encode_landed() const {
   if (landed_.empty()) return {};
