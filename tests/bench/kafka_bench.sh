@@ -19,7 +19,8 @@ cd "$(dirname "$0")/../.."
 N=${1:-1000000}
 REPS=${REPS:-5}
 bash scripts/setup.sh >/dev/null
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_CRASH_POINTS=OFF -DSLUICE_BENCH=ON \
+# The mock cluster tool is built with the tests: other benchmarks configure the same directory without them.
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_CRASH_POINTS=OFF -DSLUICE_BENCH=ON -DSLUICE_TESTS=ON \
   -DBoost_NO_WARN_NEW_VERSIONS=ON >/dev/null
 cmake --build build-bench -j"$(nproc)" --target sluiced sluice_kafka_mock >/dev/null
 BIN=${SLUICED:-$PWD/build-bench/daemon/sluiced}
