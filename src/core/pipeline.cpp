@@ -322,6 +322,8 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   }
 
   // The next batch, sent while the current one commits; false in ahead_in_flight once the channel is drained.
+  // No early co_return: GCC 12 miscompiled `if (!co_await pop(...)) { ...; co_return; }` in this coroutine run
+  // under awaitable && (it was resumed past its end: SIGILL, or SIGSEGV with the limits taken by value).
   awaitable<void> take_ahead(BatchLimits limits) {
     ahead_in_flight = true;
     const bool got = co_await channel->pop(ahead, limits);
