@@ -152,9 +152,7 @@ void FileReader::open_row_group() {
                                                       limits_, where));
   }
   for (FieldRun& run : runs_) {
-    run.text.clear();
-    run.ends.assign(1, 0);
-    run.next = 0;
+    run.drop_values();
     run.rendered = 0;
     run.error = nullptr;
   }
@@ -163,9 +161,7 @@ void FileReader::open_row_group() {
 
 void FileReader::refill(size_t field) {
   FieldRun& run = runs_[field];
-  run.text.clear();
-  run.ends.assign(1, 0);
-  run.next = 0;
+  run.drop_values();
   if (run.error) std::rethrow_exception(run.error);
   // Every value rendered so far has been handed out, so `rendered` is the row being assembled.
   const uint64_t rows = uint64_t(metadata_.row_groups[position_.row_group].num_rows);

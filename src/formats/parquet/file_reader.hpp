@@ -53,6 +53,12 @@ class FileReader {
     size_t next = 0;             // the next value to hand out
     uint64_t rendered = 0;       // rows of the row group rendered so far
     std::exception_ptr error;    // what stopped the run: thrown once the values before it are handed out
+    // Every value handed out: an empty run, ready to render the next ones.
+    void drop_values() {
+      text.clear();
+      ends.assign(1, 0);
+      next = 0;
+    }
   };
   void open_row_group();
   void refill(size_t field);
