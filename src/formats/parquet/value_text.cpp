@@ -97,26 +97,17 @@ bool append_few_places(std::string& out, double v, double magnitude) {
   const double scaled = v * 1e6;
   const auto units = static_cast<int64_t>(scaled < 0 ? scaled - 0.5 : scaled + 0.5);
   if (static_cast<double>(units) / 1e6 != v) return false;
-  uint64_t n = units < 0 ? uint64_t(-units) : uint64_t(units);
+  const uint64_t n = units < 0 ? uint64_t(-units) : uint64_t(units);
+  if (units < 0) out.push_back('-');
+  append_uint(out, n / 1000000);
   uint64_t fraction = n % 1000000;
-  char buf[32];
-  char* p = buf + sizeof buf;
-  if (fraction != 0) {
-    int places = 6;
-    while (fraction % 10 == 0) {
-      fraction /= 10;
-      --places;
-    }
-    for (; places > 0; --places, fraction /= 10) *--p = char('0' + fraction % 10);
-    *--p = '.';
-  }
-  n /= 1000000;
-  do {
-    *--p = char('0' + n % 10);
-    n /= 10;
-  } while (n != 0);
-  if (units < 0) *--p = '-';
-  out.append(p, size_t(buf + sizeof buf - p));
+  if (fraction == 0) return true;
+  int places = 6;
+  for (; fraction % 10 == 0; fraction /= 10) --places;
+  char digits[6];
+  for (int i = places; i-- > 0; fraction /= 10) digits[i] = char('0' + fraction % 10);
+  out.push_back('.');
+  out.append(digits, size_t(places));
   return true;
 }
 
