@@ -390,15 +390,16 @@ struct Producer {
     queue_depth->Set(double(outstanding));
   }
 
-  // Serves the delivery reports that are there, and when the queue has not signalled any since the last look,
-  // waits up to `patience` for it to. The waker is re-armed before the poll and asked before waiting: a
-  // notification that came while nobody waited (the watcher ran during a produce loop's suspension) is not
-  // lost, and no batch sits out the whole patience with its acknowledgements already queued.
-  awaitable<void> serve_or_wait(std::chrono::milliseconds patience) {
+  // Serves the delivery reports that are there, and when the queue has not signalled any since the last look
+  // and `pending` (messages the caller waits for) is not yet 0, waits up to `patience` for it to. The waker is
+  // re-armed before the poll and asked before waiting: a notification that came while nobody waited (the
+  // watcher ran during a produce loop's suspension) is not lost, and no batch sits out the whole patience with
+  // its acknowledgements already queued.
+  awaitable<void> serve_or_wait(std::chrono::milliseconds patience, const uint64_t& pending) {
     bool signalled = waker->take();
     rd_kafka_poll(rk.get(), 0);
     queue_depth->Set(double(outstanding));
-    if (!signalled && outstanding > 0) co_await wake.wait_until(std::chrono::steady_clock::now() + patience);
+    if (!signalled && pending > 0) co_await wake.wait_until(std::chrono::steady_clock::now() + patience);
   }
 
   // Produces every message of the batch without waiting for them; write() waits. Without transactions, the
@@ -482,7 +483,7 @@ struct Producer {
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw KafkaError("kafka sink: cannot produce to " + topic_name, err);
         // The producer's queue is full: let acknowledgements drain it.
-        co_await serve_or_wait(std::chrono::milliseconds(20));
+        co_await serve_or_wait(std::chrono::milliseconds(20), outstanding);
       }
       if ((i & 1023) == 0) serve();
     }
@@ -495,12 +496,9 @@ struct Producer {
     if (in_flight.empty()) co_await send(batch);
     const InFlight& flight = in_flight.front();
     for (;;) {
-      bool signalled = waker->take();
-      rd_kafka_poll(rk.get(), 0);
-      queue_depth->Set(double(outstanding));
+      co_await serve_or_wait(std::chrono::milliseconds(100), flight.outstanding);
       if (flight.outstanding == 0) break;
       if (!fatal.empty()) throw KafkaError(fatal);
-      if (!signalled) co_await wake.wait_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
     }
     if (flight.first_error) {
       if (options.transactional) co_await abort_transaction();
