@@ -34,12 +34,14 @@ void DaemonDir::start(std::vector<std::string> env) {
 
 bool DaemonDir::running() const { return daemon_ && daemon_->running(); }
 
-void DaemonDir::stop(std::chrono::milliseconds timeout) {
+void DaemonDir::require_running() const {
   REQUIRE(daemon_);
-  {
-    INFO("log of " << path() << ":\n" << log());
-    REQUIRE(daemon_->running());
-  }
+  // The log is read only when it is needed: a test stops or kills its daemon many times.
+  if (!daemon_->running()) FAIL("the daemon in " << path() << " is no longer running; its log:\n" << log());
+}
+
+void DaemonDir::stop(std::chrono::milliseconds timeout) {
+  require_running();
   daemon_->signal(SIGTERM);
   int exit_code = daemon_->wait(timeout);
   // Read after the exit: what the daemon logged while stopping is what explains a failed stop.
@@ -48,11 +50,7 @@ void DaemonDir::stop(std::chrono::milliseconds timeout) {
 }
 
 void DaemonDir::kill() {
-  REQUIRE(daemon_);
-  {
-    INFO("log of " << path() << ":\n" << log());
-    REQUIRE(daemon_->running());
-  }
+  require_running();
   daemon_->signal(SIGKILL);
   int exit_code = daemon_->wait(10s);
   INFO("log of " << path() << ":\n" << log());

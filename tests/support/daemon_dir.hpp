@@ -37,6 +37,8 @@ class DaemonDir {
   std::vector<std::string> metric_lines(const std::string& prefix);
 
  private:
+  // Fails with the daemon's log when it has already exited: that log says why.
+  void require_running() const;
   TempDir dir_;
   std::unique_ptr<Daemon> daemon_;
   std::string address_;
