@@ -9,13 +9,12 @@
 int main(int argc, char** argv) {
   const uint64_t count = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 5'000'000;
   sluice::sources::generate::GenerateOptions options;
-  sluice::sources::generate::GenerateSource source(options);
+  sluice::sources::generate::RecordRenderer renderer(options);
   std::string value;
   uint64_t bytes = 0;
   auto start = std::chrono::steady_clock::now();
   for (uint64_t seq = 0; seq < count; ++seq) {
-    value.clear();
-    source.render(seq, 1767323045000 + int64_t(seq), value);
+    renderer.render(seq, 1767323045000 + int64_t(seq), value);
     bytes += value.size();
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

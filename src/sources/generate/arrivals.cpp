@@ -7,30 +7,11 @@
 namespace sluice::sources::generate {
 
 namespace {
-// splitmix64 (Steele, Lea, Flood): a Weyl sequence through a strong 64-bit finalizer. Each output is a
-// good hash of the state, which is what lets nearby (seed, counter) pairs give unrelated streams.
-uint64_t splitmix64(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 double wrap_hour(double hour) {
   double h = std::fmod(hour, 24.0);
   return h < 0 ? h + 24.0 : h;  // fmod keeps the sign; a start time before 1970 gives a negative hour
 }
 }  // namespace
-
-// The exact mixing is part of the checkpoint format in effect: changing it would make a resumed generator
-// continue a different stream from the one it started, so keep it as is.
-Rng::Rng(uint64_t seed, uint64_t counter) {
-  uint64_t s = seed;
-  state_ = splitmix64(s) ^ (counter * 0xD1B54A32D192ED03ull);  // odd multiplier: distinct counters, distinct states
-  splitmix64(state_);
-}
-
-uint64_t Rng::next_u64() { return splitmix64(state_); }
 
 // The top 53 bits, shifted up by one step: (0, 1] rather than [0, 1), so log() never sees 0.
 double Rng::uniform01() { return (double(next_u64() >> 11) + 1.0) * 0x1.0p-53; }

@@ -11,14 +11,29 @@ namespace sluice::sources::generate {
 // Counter-based randomness: record n's draws depend only on (seed, n), never on the records before it, so a
 // generator resumed at seq n from a checkpoint reproduces the stream it would have produced without the
 // restart. Each (seed, counter) pair starts an independent splitmix64 stream.
+// Inline: the generator draws several words per record.
 class Rng {
  public:
-  Rng(uint64_t seed, uint64_t counter);
-  uint64_t next_u64();
+  // The exact mixing is part of the checkpoint format in effect: changing it would make a resumed generator
+  // continue a different stream from the one it started, so keep it as is.
+  Rng(uint64_t seed, uint64_t counter) {
+    uint64_t s = seed;
+    state_ = splitmix64(s) ^ (counter * 0xD1B54A32D192ED03ull);  // odd multiplier: distinct counters, distinct states
+    splitmix64(state_);
+  }
+  uint64_t next_u64() { return splitmix64(state_); }
   double uniform01();               // in (0, 1], never 0, so -log(u) is finite
   double exponential(double rate);  // mean 1/rate
 
  private:
+  // splitmix64 (Steele, Lea, Flood): a Weyl sequence through a strong 64-bit finalizer. Each output is a
+  // good hash of the state, which is what lets nearby (seed, counter) pairs give unrelated streams.
+  static uint64_t splitmix64(uint64_t& x) {
+    uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
   uint64_t state_;
 };
 

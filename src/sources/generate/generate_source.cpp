@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "core/async.hpp"
 #include "formats/timestamp.hpp"
@@ -54,12 +55,6 @@ constexpr const char* kPartition = "generate";
 constexpr size_t kChunk = 1024;
 constexpr uint64_t kPayloadStream = 0x9E3779B97F4A7C15ull;  // a different counter stream from the arrivals'
 
-void append_integer(std::string& out, uint64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
 struct Position {
   uint64_t next_seq = 0;
   int64_t last_t_ns = -1;  // virtual time of the last emitted record; -1 before the first
@@ -84,22 +79,46 @@ std::string format_position(const Position& p) {
 
 GenerateSource::GenerateSource(const GenerateOptions& options) : options_(options) {}
 
-void GenerateSource::render(uint64_t seq, int64_t event_ms, std::string& out) const {
+RecordRenderer::RecordRenderer(const GenerateOptions& options) : options_(options) {}
+
+void RecordRenderer::render(uint64_t seq, int64_t event_ms, std::string& out) {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
-  Rng rng(options_.seed ^ kPayloadStream, seq);
-  out.reserve(out.size() + 80 + options_.payload_bytes);
-  out.append(R"({"seq":)");
-  append_integer(out, seq);
-  out.append(R"(,"ts":")");
-  formats::append_iso8601_ms(out, event_ms);
-  out.append(R"(","key":"key-)");
-  append_integer(out, rng.next_u64() % options_.keys);
-  out.append(R"(","payload":")");
-  for (uint64_t i = 0; i < options_.payload_bytes;) {
-    uint64_t bits = rng.next_u64();
-    for (int j = 0; j < 10 && i < options_.payload_bytes; ++j, ++i, bits >>= 6) out.push_back(kAlphabet[bits & 63]);
+  static constexpr std::string_view kSeq = R"({"seq":)", kTs = R"(,"ts":")", kKey = R"(","key":"key-)", kPayload = R"(","payload":")",
+                                    kEnd = R"("})";
+  const int64_t second = event_ms >= 0 ? event_ms / 1000 : (event_ms - 999) / 1000;
+  if (second_text_.empty() || second != second_) {
+    second_text_.clear();
+    formats::append_iso8601_ms(second_text_, second * 1000);
+    second_text_.resize(second_text_.size() - 4);  // "000Z"
+    second_ = second;
   }
-  out.append(R"("})");
+  const uint64_t payload = options_.payload_bytes;
+  const size_t most = kSeq.size() + 20 + kTs.size() + second_text_.size() + 4 + kKey.size() + 20 + kPayload.size() + payload + kEnd.size();
+  if (scratch_.size() < most) scratch_.resize(most);
+  char* p = scratch_.data();
+  auto put = [&p](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+  };
+  Rng rng(options_.seed ^ kPayloadStream, seq);
+  put(kSeq);
+  p = std::to_chars(p, p + 20, seq).ptr;
+  put(kTs);
+  put(second_text_);
+  const auto millis = unsigned(event_ms - second * 1000);
+  *p++ = char('0' + millis / 100);
+  *p++ = char('0' + millis / 10 % 10);
+  *p++ = char('0' + millis % 10);
+  *p++ = 'Z';
+  put(kKey);
+  p = std::to_chars(p, p + 20, rng.next_u64() % options_.keys).ptr;
+  put(kPayload);
+  for (uint64_t i = 0; i < payload;) {
+    uint64_t bits = rng.next_u64();
+    for (int j = 0; j < 10 && i < payload; ++j, ++i, bits >>= 6) *p++ = kAlphabet[bits & 63];
+  }
+  put(kEnd);
+  out.assign(scratch_.data(), size_t(p - scratch_.data()));
 }
 
 awaitable<void> GenerateSource::run(core::SourceContext& ctx) {
@@ -132,6 +151,7 @@ awaitable<void> GenerateSource::run(core::SourceContext& ctx) {
   const auto wall_anchor = std::chrono::steady_clock::now();
   const int64_t t_anchor = next_t(pos.next_seq, pos.last_t_ns);
   boost::asio::steady_timer timer(ctx.executor());
+  RecordRenderer renderer(options_);
   core::Records chunk;
   chunk.reserve(kChunk);
   int64_t pending_t = t_anchor;  // virtual time of record pos.next_seq
@@ -143,7 +163,7 @@ awaitable<void> GenerateSource::run(core::SourceContext& ctx) {
       if (paced && due > now + std::chrono::milliseconds(1)) break;
       core::Record& r = chunk.emplace_back();
       r.event_time_ms = pos.start_ms + pending_t / 1'000'000;
-      render(pos.next_seq, r.event_time_ms, r.value);
+      renderer.render(pos.next_seq, r.event_time_ms, r.value);
       r.partition = partition;
       pos.last_t_ns = pending_t;
       ++pos.next_seq;

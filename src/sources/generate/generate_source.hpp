@@ -11,11 +11,23 @@ class GenerateSource final : public core::Source {
   explicit GenerateSource(const GenerateOptions& options);
   boost::asio::awaitable<void> run(core::SourceContext& ctx) override;
 
-  // Appends record `seq` at virtual time `t_ns` (after the timeline's start) as a JSON object.
-  void render(uint64_t seq, int64_t event_ms, std::string& out) const;
-
  private:
   GenerateOptions options_;
+};
+
+// Writes records as JSON objects. The text of each second is formatted once, and a record is put together in
+// a scratch buffer and handed out at its exact size: one allocation per record, no capacity check per byte.
+class RecordRenderer {
+ public:
+  explicit RecordRenderer(const GenerateOptions& options);
+  // Replaces `out` with record `seq`, whose event time is `event_ms`.
+  void render(uint64_t seq, int64_t event_ms, std::string& out);
+
+ private:
+  const GenerateOptions& options_;
+  std::string scratch_;
+  int64_t second_ = 0;
+  std::string second_text_;  // "YYYY-MM-DDTHH:MM:SS." of second_; empty until the first record
 };
 
 core::SourceFactory factory();
