@@ -11,8 +11,9 @@
 #   are assigned (the `kafka: assigned` log line): the ~3 s the group coordinator takes to form a new group is a
 #   one-time cost kcat's group-less assign does not have; the wall time from start is shown beside it.
 # - Writing: the same N generated records (~150 bytes) by kcat -P from a file (lz4, idempotent, acks=all), again
-#   with one header per message like the one the sink writes, and by sluiced generate → kafka (lz4, idempotent, acks=all, keyless like kcat's; with 50,000-record batches and again
-#   with 250,000), each into a topic of 48 partitions.
+#   with one header per message like the one the sink writes, and by sluiced generate → kafka (lz4, idempotent,
+#   acks=all, keyless like kcat's; with 50,000-record batches and again with 250,000), each into a topic of 48
+#   partitions.
 # Each measurement is repeated REPS times (default 5), interleaved, and the median (by rate) reported; never two at once.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
