@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <filesystem>
 #include <optional>
 #include <unordered_map>
@@ -88,11 +88,13 @@ struct Pipeline::Run final : SourceContext, SinkContext {
   Notifier changed;
   Task source_task, worker_task, gauges_task;
   bool source_finished = false;
-  // The sink worker's batch, while it is filled and committed, and the one taken ahead while it waits, when
-  // the sink overlaps batches (withdraw() looks into both).
-  Batch batch, ahead;
-  bool batch_finished = true;
-  bool ahead_in_flight = false;
+  // The sink worker's batches, oldest first: the first `sent` have been handed to the sink and wait for their
+  // commits, in order; the one after them, if any, is being taken from the channel or sent. withdraw() looks
+  // into all of them. A sink that does not overlap batches has one at a time.
+  std::deque<Batch> batches;
+  size_t sent = 0;
+  bool taking_done = false;      // the channel is closed and drained: no batch comes after these
+  std::vector<Batch> spare;      // committed batches, cleared, kept for their vectors' capacity
   uint64_t batches_committed = 0;
   // Two-phase commits (Source::shares_positions): the key of the pending record, and what makes ids unique.
   std::string pending_key;
@@ -159,9 +161,11 @@ struct Pipeline::Run final : SourceContext, SinkContext {
           if (std::find(ids.begin(), ids.end(), r.partition) != ids.end()) return true;
       return false;
     };
-    // The batch ahead is committed after the current one: waiting for it means waiting for both.
-    const uint64_t current = batch_finished ? 0 : 1;
-    const uint64_t commits = ahead_in_flight && holds(ahead) ? current + 1 : current && holds(batch) ? 1 : 0;
+    // Batches commit in order: waiting for the last one that holds a withdrawn partition means waiting for
+    // every one before it too.
+    uint64_t commits = 0;
+    for (size_t i = 0; i < batches.size(); ++i)
+      if (holds(batches[i])) commits = i + 1;
     if (commits == 0) co_return;
     // A batch that is still filling up is ended now rather than at max_wait.
     channel->flush();
@@ -314,48 +318,82 @@ struct Pipeline::Run final : SourceContext, SinkContext {
     txn.remove(state::Family::meta, pending_key);
   }
 
-  awaitable<void> commit_current() {
-    co_await commit(batch);
-    batch_finished = true;
+  // Takes the next batch from the channel, and hands it to the sink when batches overlap. False once the
+  // channel is closed and drained.
+  awaitable<bool> take_batch(const BatchLimits& limits, bool overlap) {
+    Batch& batch = batches.emplace_back();
+    if (!spare.empty()) {
+      batch = std::move(spare.back());
+      spare.pop_back();
+    }
+    const bool got = co_await channel->pop(batch, limits);
+    if (got && overlap && !batch.records.empty()) co_await sink->send(batch);
+    if (got) ++sent;
+    else batches.pop_back();
+    changed.notify_all();
+    co_return got;
+  }
+
+  awaitable<void> commit_oldest() {
+    co_await commit(batches.front());
+    batches.front().clear();
+    spare.push_back(std::move(batches.front()));
+    batches.pop_front();
+    --sent;
     ++batches_committed;
     changed.notify_all();
   }
 
-  // The next batch, sent while the current one commits; false in ahead_in_flight once the channel is drained.
-  // No early co_return: GCC 12 miscompiled `if (!co_await pop(...)) { ...; co_return; }` in this coroutine run
-  // under awaitable && (it was resumed past its end: SIGILL, or SIGSEGV with the limits taken by value).
-  awaitable<void> take_ahead(BatchLimits limits) {
-    ahead_in_flight = true;
-    const bool got = co_await channel->pop(ahead, limits);
-    ahead_in_flight = got;
-    if (got && !ahead.records.empty()) co_await sink->send(ahead);
+  // Keeps up to `depth` batches taken and sent while the oldest commit.
+  awaitable<void> take_batches(BatchLimits limits, size_t depth) {
+    bool more = true;
+    while (more) {
+      while (batches.size() >= depth) co_await changed.wait();
+      more = co_await take_batch(limits, true);
+    }
+    taking_done = true;
+    changed.notify_all();
+  }
+
+  // Commits the batches in the order they were taken, each once it has been handed to the sink, until the
+  // channel is drained or the taking failed.
+  awaitable<void> commit_batches(const Task& taker) {
+    for (;;) {
+      while (sent == 0 && !taking_done && !taker.done) co_await changed.wait();
+      if (sent == 0) break;
+      co_await commit_oldest();
+    }
   }
 
   awaitable<void> work() {
     const auto& b = p.config_.sink.common.batch;
     BatchLimits limits{b.max_records, b.max_bytes.bytes, b.max_wait.value};
-    // A sink that overlaps batches is handed the next batch, as soon as there is one, while the last waits for
-    // its acknowledgements and commits; commits stay in order, one batch ahead at most.
+    // A sink that overlaps batches is handed the next ones, as soon as there are some, while the oldest waits
+    // for its acknowledgements and commits; commits stay in order.
     // Not with the disk spool, whose commit and read sides are not meant to run at once.
-    const bool overlap = sink->overlaps_batches() && queue;
-    for (;;) {
-      batch_finished = false;
-      if (ahead_in_flight) {
-        std::swap(batch, ahead);
-        ahead_in_flight = false;
-      } else {
-        if (!co_await channel->pop(batch, limits)) break;
-        if (overlap && !batch.records.empty()) co_await sink->send(batch);
+    const size_t ahead = queue ? sink->batches_ahead(b.max_records) : 0;
+    if (ahead == 0) {
+      while (co_await take_batch(limits, false)) co_await commit_oldest();
+    } else {
+      // The taking runs beside the commits as a task of its own, not under awaitable &&, so that the first
+      // real failure is the one reported (&& reports its first operand's, which may be the other side's
+      // cancellation).
+      Task taker;
+      taker.start(p.env_.executor, take_batches(limits, 1 + ahead), changed);
+      std::exception_ptr failure;
+      try {
+        co_await commit_batches(taker);
+      } catch (...) {
+        failure = std::current_exception();
       }
-      if (overlap) {
-        using namespace asio::experimental::awaitable_operators;
-        co_await (commit_current() && take_ahead(limits));
-      } else {
-        co_await commit_current();
-      }
-      if (overlap && !ahead_in_flight) break;  // the channel is closed and drained
+      // The taking holds references into this run (a batch being filled or sent): it ends before they go,
+      // also when the worker is being cancelled.
+      co_await asio::this_coro::throw_if_cancelled(false);
+      co_await taker.stop_and_join();
+      co_await asio::this_coro::throw_if_cancelled(true);
+      if (failure) std::rethrow_exception(failure);
+      if (taker.error) std::rethrow_exception(taker.error);
     }
-    batch_finished = true;
     // Closed and drained: a clean stop publishes the open parts.
     state::WriteBatch txn;
     co_await sink->close(txn);

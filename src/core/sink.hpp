@@ -49,12 +49,12 @@ class Sink {
   // ("original"): the engine dead-letters it in the same commit, and the pipeline goes on.
   virtual boost::asio::awaitable<void> write(Batch& batch, state::WriteBatch& txn) = 0;
   // Overlapping batches, for a sink whose write() mostly waits for a remote acknowledgement (a producer's):
-  // when true, the engine calls send(b) to hand a batch over without waiting, then write(b) to wait for it and
-  // fill txn; while write(b) and the rest of b's commit run, it may call send(next), one batch ahead at most,
-  // the two coroutines interleaving on the event loop. write() comes in the order of send(), and waits for its
-  // own batch alone; write() of a batch that was not sent does both. A batch stays alive and unchanged from
-  // send() until its write() returns, or until abort().
-  virtual bool overlaps_batches() const { return false; }
+  // above 0, the engine calls send(b) to hand a batch over without waiting, then write(b) to wait for it and
+  // fill txn; while write(b) and the rest of b's commit run, it may call send() for up to this many later
+  // batches (of up to `batch_records` records each), the coroutines interleaving on the event loop. write()
+  // comes in the order of send(), and waits for its own batch alone; write() of a batch that was not sent does
+  // both. A batch stays alive and unchanged from send() until its write() returns, or until abort().
+  virtual size_t batches_ahead(uint64_t /*batch_records*/) const { return 0; }
   virtual boost::asio::awaitable<void> send(Batch&) { co_return; }
   // The txn written after the last write() is durable.
   virtual boost::asio::awaitable<void> committed() { co_return; }

@@ -18,7 +18,7 @@ class KafkaSink final : public core::Sink {
   ~KafkaSink() override;
   boost::asio::awaitable<std::optional<core::Checkpoint>> open(core::SinkContext& ctx) override;
   boost::asio::awaitable<void> write(core::Batch& batch, state::WriteBatch& txn) override;
-  bool overlaps_batches() const override;
+  size_t batches_ahead(uint64_t batch_records) const override;
   boost::asio::awaitable<void> send(core::Batch& batch) override;
   void abort() override;
 

@@ -25,7 +25,7 @@ class ReplayGuard {
   // Numbering goes on from the batches sent before, committed or not.
   std::optional<uint64_t> next(const std::string& partition);
   // The batch being sent is complete; the next record starts the next batch. Batches are committed in the
-  // order they are sealed (the sink sends one ahead while the last waits for its acknowledgements).
+  // order they are sealed (the sink sends batches ahead while the oldest waits for its acknowledgements).
   void seal_batch();
   // The oldest sealed batch (the open one, when none is sealed) is acknowledged: its numbers become committed.
   // Returns its partitions' new counts.
