@@ -12,8 +12,8 @@
 #   one-time cost kcat's group-less assign does not have; the wall time from start is shown beside it.
 # - Writing: the same N generated records (~150 bytes) by kcat -P from a file (lz4, idempotent, acks=all), again
 #   with one header per message like the one the sink writes, and by sluiced generate → kafka (lz4, idempotent,
-#   acks=all, keyless like kcat's; with 50,000-record batches and again with 250,000), each into a topic of 48
-#   partitions.
+#   acks=all, keyless like kcat's; with 50,000-record batches, again with 250,000, and with the defaults), each
+#   into a topic of 48 partitions.
 # Each measurement is repeated REPS times (default 5), interleaved, and the median (by rate) reported; never two at once.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,7 +39,7 @@ trap cleanup EXIT
 # The cluster lives as long as its stdin stays open.
 mkfifo "$W/mock.in"
 TOPICS=(--topic bench:24)
-for ((i = 1; i <= REPS; i++)); do TOPICS+=(--topic "kcatp-$i:48" --topic "kcatph-$i:48" --topic "sluicep-$i:48" --topic "sluicepb-$i:48"); done
+for ((i = 1; i <= REPS; i++)); do TOPICS+=(--topic "kcatp-$i:48" --topic "kcatph-$i:48" --topic "sluicep-$i:48" --topic "sluicepb-$i:48" --topic "sluicepd-$i:48"); done
 "$MOCK" --brokers 3 "${TOPICS[@]}" --produce "bench:$N:200" <"$W/mock.in" >"$W/mock.out" 2>"$W/mock.err" &
 MOCK_PID=$!
 exec 3>"$W/mock.in"
@@ -114,7 +114,7 @@ sink: { type: kafka, brokers: \"$B\", topic: $2, batch: { max_records: $3, max_b
   awk '{ printf "%s %s %.2f %s\n", $1, $1, $2 + $3, $4 }' "$d/time"
   rm -rf "$d"
 }
-KCAT_W=() KCAT_WH=() GENK=() GENK_BIG=()
+KCAT_W=() KCAT_WH=() GENK=() GENK_BIG=() GENK_DEF=()
 for ((i = 1; i <= REPS; i++)); do
   KCAT_W+=("$(kcat_write "$i" kcatp)"); echo "  kcat -P: ${KCAT_W[-1]}" >&2
   KCAT_WH+=("$(kcat_write "$i" kcatph -H "$ORIGIN_HEADER")"); echo "  kcat -P with a header: ${KCAT_WH[-1]}" >&2
@@ -122,6 +122,8 @@ for ((i = 1; i <= REPS; i++)); do
   # Each commit waits for the last acknowledgement of its batch before the next batch is produced: fewer,
   # bigger batches wait less often, for more memory and a longer commit.
   GENK_BIG+=("$(sluice_write "$i" "sluicepb-$i" 250000 64MiB 500000 256MiB)"); echo "  generate → kafka, big batches: ${GENK_BIG[-1]}" >&2
+  # The pipeline defaults (batch 5,000 records / 4 MiB, queue 10,000 / 64 MiB): what a user gets untuned.
+  GENK_DEF+=("$(sluice_write "$i" "sluicepd-$i" 5000 4MiB 10000 64MiB)"); echo "  generate → kafka, default batches: ${GENK_DEF[-1]}" >&2
 done
 
 pick() { printf '%s\n' "$@" | median; }
@@ -131,7 +133,7 @@ row() { # name "rate_wall total_wall cpu rss" bytes_per_msg goal baseline
     printf "| %s | %.0fk msg/s | %.0f MB/s | %.1f s | %.2f | %.1f MiB | %s | %s |\n", name, n / w / 1e3, n * b / w / 1e6, t, c / (n / 1e6), m / 1024, g, base }'
 }
 ratio() { read -r a _ <<<"$1"; read -r b _ <<<"$2"; awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }'; }
-KR=$(pick "${KCAT_R[@]}") KT=$(pick "${KCAT_T[@]}") H=$(pick "${HOLE[@]}") F=$(pick "${FILE[@]}") KW=$(pick "${KCAT_W[@]}") KWH=$(pick "${KCAT_WH[@]}") G=$(pick "${GENK[@]}") GBIG=$(pick "${GENK_BIG[@]}")
+KR=$(pick "${KCAT_R[@]}") KT=$(pick "${KCAT_T[@]}") H=$(pick "${HOLE[@]}") F=$(pick "${FILE[@]}") KW=$(pick "${KCAT_W[@]}") KWH=$(pick "${KCAT_WH[@]}") G=$(pick "${GENK[@]}") GBIG=$(pick "${GENK_BIG[@]}") GDEF=$(pick "${GENK_DEF[@]}")
 GB=$(awk -v b="$GEN_BYTES" -v n="$N" 'BEGIN { printf "%.0f", b / n }')
 echo
 echo "| scenario | messages/s | MB/s | wall from start | CPU s per M msgs | peak RSS | goal | ratio to kcat (same run) |"
@@ -144,6 +146,7 @@ row "kcat -P from a file (lz4, idempotent, acks=all)" "$KW" "$GB" "baseline" ""
 row "the same with one ~85-byte header per message (-H), as the sink writes" "$KWH" "$GB" "reference" "$(ratio "$KW" "$KWH")"
 row "generate → kafka (lz4, idempotent, acks=all)" "$G" "$GB" "≥ 0.9 × kcat -P" "$(ratio "$KW" "$G") (with a header: $(ratio "$KWH" "$G"))"
 row "the same with 250,000-record batches" "$GBIG" "$GB" "" "$(ratio "$KW" "$GBIG")"
+row "the same with the default batches (5,000 records, queue 10,000)" "$GDEF" "$GB" "" "$(ratio "$KW" "$GDEF")"
 echo
 echo "$N messages; reading: 200-byte JSON values on 24 partitions (3 mock brokers), lz4-compressed by the producer;" \
   "writing: $GB-byte generated records into 48 partitions; median of $REPS runs; sluice's readers are counted from" \
