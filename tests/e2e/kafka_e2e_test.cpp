@@ -25,8 +25,9 @@ std::string kafka_source(const KafkaCluster& k, const std::string& topic, const 
          more_librdkafka + " }\n";
 }
 
-std::vector<std::string> kcat_values(const KafkaCluster& k, const std::string& topic) {
-  auto r = run_command({"kcat", "-C", "-b", k.bootstrap(), "-t", topic, "-e", "-q", "-o", "beginning", "-f", "%s\n"});
+// Every message of the topic, from the beginning, one non-empty line each in kcat's -f `format`.
+std::vector<std::string> kcat_lines(const KafkaCluster& k, const std::string& topic, const std::string& format) {
+  auto r = run_command({"kcat", "-C", "-b", k.bootstrap(), "-t", topic, "-e", "-q", "-o", "beginning", "-f", format});
   INFO(r.output.substr(0, 2000));
   REQUIRE(r.exit_code == 0);
   std::vector<std::string> lines;
@@ -38,6 +39,8 @@ std::vector<std::string> kcat_values(const KafkaCluster& k, const std::string& t
   }
   return lines;
 }
+
+std::vector<std::string> kcat_values(const KafkaCluster& k, const std::string& topic) { return kcat_lines(k, topic, "%s\n"); }
 
 size_t kcat_count(const KafkaCluster& k, const std::string& topic) { return kcat_values(k, topic).size(); }
 
@@ -55,21 +58,16 @@ void require_topic_exactly_once(const KafkaCluster& k, const std::string& topic,
     if (count[i] != 1) wrong.insert(i);
   std::string where;
   if (!wrong.empty()) {
-    auto r = run_command({"kcat", "-C", "-b", k.bootstrap(), "-t", topic, "-e", "-q", "-o", "beginning", "-f", "%p %o %T %h\t%s\n"});
-    for (size_t at = 0; at < r.output.size();) {
-      size_t nl = r.output.find('\n', at);
-      if (nl == std::string::npos) nl = r.output.size();
-      std::string line = r.output.substr(at, nl - at);
-      at = nl + 1;
+    for (const std::string& line : kcat_lines(k, topic, "%p %o %T %h\t%s\n")) {
       size_t tab = line.find('\t');
       if (tab == std::string::npos) continue;
       if (auto id = field_number(line.substr(tab + 1), field); id && wrong.count(*id))
         where += field + " " + std::to_string(*id) + ": partition offset timestamp header = " + line.substr(0, tab) + "\n";
     }
     for (size_t at = 0; (at = log.find("read back", at)) != std::string::npos; ++at) {
-      size_t start = log.rfind('\n', at), end = log.find('\n', at);
-      where += log.substr(start == std::string::npos ? 0 : start + 1, end == std::string::npos ? std::string::npos : end - start);
-      where += "\n";
+      size_t start = log.rfind('\n', at);
+      start = start == std::string::npos ? 0 : start + 1;
+      where += log.substr(start, log.find('\n', at) - start) + "\n";  // npos - start: to the end
     }
   }
   INFO(where);
