@@ -62,7 +62,55 @@ void require_seqs_exactly_once(KafkaCluster& k, const std::string& topic, uint64
   require_ids_exactly_once(lines, "seq", n);
 }
 
+// Every keyless message sits where runs of `sticky` sequence numbers per source partition, taking the partitions
+// in turn, put it: the rotation's start (the partition of numbers 0 to sticky-1) is learnt from the messages
+// and must be one per source partition.
+void require_keyless_runs(const std::vector<KafkaMessage>& messages, uint64_t sticky, int32_t partitions) {
+  std::map<std::string, int32_t> rotation_start;
+  for (const auto& m : messages) {
+    INFO("partition " << m.partition << " offset " << m.offset << ": " << m.value);
+    REQUIRE_FALSE(m.key);
+    REQUIRE(m.headers.count("sluice") == 1);
+    auto origin = sluice::sinks::kafka::parse_origin(m.headers.at("sluice"));
+    REQUIRE(origin);
+    INFO("source partition " << origin->partition << ", sequence " << origin->sequence);
+    const uint64_t n = uint64_t(partitions);
+    int32_t start = int32_t((uint64_t(m.partition) + n - origin->sequence / sticky % n) % n);
+    auto it = rotation_start.try_emplace(origin->partition, start).first;
+    REQUIRE(it->second == start);
+  }
+}
+
 }  // namespace
+
+TEST_CASE("kafka sink: keyless records go in runs of sticky_records per source partition, the partitions in turn",
+          "[kafka][kafka_sink]") {
+  KafkaCluster k;
+  k.create_topic("runs", 4);
+  DaemonDir d;
+  std::string a, b;
+  for (int i = 0; i < 60; ++i) {
+    a += "{\"id\":" + std::to_string(i) + "}\n";
+    b += "{\"id\":" + std::to_string(100 + i) + "}\n";
+  }
+  write_file(d / "in/a.jsonl", a);
+  write_file(d / "in/b.jsonl", b);
+  d.pipeline("runs", "source: { type: file, path: " + (d / "in") + ", watch: false }\n" + kafka_sink(k, "runs", "  sticky_records: 7\n"));
+  REQUIRE(run_sluiced({"run", "--config", d / "sluice.yaml", "--once"}, d / "sluiced.log") == 0);
+  auto messages = k.read_all("runs");
+  REQUIRE(messages.size() == 120);
+  require_keyless_runs(messages, 7, 4);
+  // Each file's 60 records make 8 runs of 7 and one of 4: its first partition gets 7 + 7 + 4, the others 7 + 7.
+  std::map<std::string, std::map<int32_t, int>> per_file;
+  for (const auto& m : messages) per_file[sluice::sinks::kafka::parse_origin(m.headers.at("sluice"))->partition][m.partition]++;
+  REQUIRE(per_file.size() == 2);
+  for (const auto& [file, partitions] : per_file) {
+    INFO(file);
+    std::multiset<int> counts;
+    for (const auto& [partition, count] : partitions) counts.insert(count);
+    CHECK(counts == std::multiset<int>{14, 14, 14, 18});
+  }
+}
 
 TEST_CASE("the test's murmur2 is Kafka's: the Java client's published values", "[kafka][kafka_sink]") {
   CHECK(java_murmur2("21") == -973932308);
@@ -160,4 +208,6 @@ TEST_CASE("kafka sink: messages acknowledged but not committed before a crash ar
   REQUIRE(at != std::string::npos);
   CHECK(log.find(" 0 of them this pipeline's", at) == std::string::npos);
   require_seqs_exactly_once(k, "gen", n);
+  // The replay put each record where the run before the crash would have.
+  require_keyless_runs(k.read_all("gen"), 4096, 6);
 }

@@ -12,14 +12,13 @@
 #include <deque>
 #include <set>
 
-#include <xxhash.h>
-
 #include "core/async.hpp"
 #include "core/task.hpp"
 #include "kafka/client.hpp"
 #include "kafka/statistics.hpp"
 #include "metrics/owned_series.hpp"
 #include "sinks/kafka/origin_header.hpp"
+#include "sinks/kafka/placement.hpp"
 #include "sinks/kafka/replay_guard.hpp"
 #include "state/state_store.hpp"
 
@@ -142,6 +141,10 @@ const config::Schema<KafkaSinkOptions>& KafkaSinkOptions::schema() {
            "take each message's key from this top-level field (strings as they are, other values as JSON); empty: the record's own key"),
        opt(&KafkaSinkOptions::compression, "compression", "compression.codec: none, gzip, snappy, lz4 or zstd"),
        opt(&KafkaSinkOptions::linger, "linger", "linger.ms: how long the producer waits to fill a batch"),
+       opt(&KafkaSinkOptions::sticky_records, "sticky_records",
+           "keyless records: how many consecutive records of a source partition go to one output partition before the next (1: each to the "
+           "next)")
+           .min(1),
        opt(&KafkaSinkOptions::transactional, "transactional",
            "also wrap each batch in a Kafka transaction (fencing of older instances and read_committed visibility on real brokers)"),
        opt(&KafkaSinkOptions::transactional_id, "transactional_id", "transactional.id; default: sluice-<pipeline>")
@@ -181,7 +184,13 @@ struct Producer {
   rd_kafka_topic_t* current_rkt = nullptr;
   int32_t current_count = 0;
   std::vector<const std::string*> group_end;     // per record of the batch being written
-  std::vector<std::string> origin_prefixes;      // by source partition id; empty until its first record
+  // By source partition id, made at its first record: the first fields of its origin header, and where its
+  // keyless records start their rotation over the output partitions.
+  struct SourcePartition {
+    std::string origin_prefix;
+    uint64_t rotation_start = 0;
+  };
+  std::vector<SourcePartition> source_partitions;
   std::string origin;                            // the header of the message being produced
   ReplayGuard guard;
   // A batch handed to librdkafka and not yet committed; every message carries its batch as its opaque, so that
@@ -452,10 +461,13 @@ struct Producer {
         skipped->Increment();
         continue;
       }
-      if (r.partition >= origin_prefixes.size()) origin_prefixes.resize(r.partition + 1);
-      std::string& prefix = origin_prefixes[r.partition];
-      if (prefix.empty()) prefix = origin_prefix(ctx.pipeline(), instance, part_name);
-      render_origin(origin, prefix, *sequence, pos);
+      if (r.partition >= source_partitions.size()) source_partitions.resize(r.partition + 1);
+      SourcePartition& source = source_partitions[r.partition];
+      if (source.origin_prefix.empty()) {
+        source.origin_prefix = origin_prefix(ctx.pipeline(), instance, part_name);
+        source.rotation_start = keyless_rotation_start(part_name);
+      }
+      render_origin(origin, source.origin_prefix, *sequence, pos);
       if (topic_name != current_topic) {  // most records go where the one before went: no coroutine per record
         co_await track(topic_name);
         current_count = co_await partitions_of(topic_name);
@@ -464,9 +476,8 @@ struct Producer {
       }
       const int32_t count = current_count;
       rd_kafka_topic_t* rkt = current_rkt;
-      // Keyless records too go where their content says, so that a replayed record lands where it did before.
       int32_t partition = has_key ? rd_kafka_msg_partitioner_murmur2(rkt, key.data(), key.size(), count, nullptr, nullptr)
-                                  : int32_t(XXH3_64bits(r.value.data(), r.value.size()) % uint64_t(count));
+                                  : keyless_partition(source.rotation_start, *sequence, options.sticky_records, count);
       for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             rk.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -13,6 +14,7 @@ struct KafkaSinkOptions {
   std::string key_field;
   std::string compression = "lz4";
   config::Duration linger{std::chrono::milliseconds(5)};
+  uint64_t sticky_records = 4096;
   bool transactional = false;
   std::string transactional_id;
   config::Duration delivery_timeout{std::chrono::minutes(2)};
