@@ -565,9 +565,9 @@ awaitable<void> KafkaSink::write(core::Batch& batch, state::WriteBatch& txn) { c
 
 // A batch's commit waits for its last acknowledgement: the linger, the round trip and the state write, about
 // 10 ms. Batches sent meanwhile keep the producer busy; some 20,000 records in flight cover that wait at a
-// million records a second, and more only make the messages librdkafka holds, and their records, fall out of the
-// CPU's caches (docs/benchmarks.md): one batch ahead of big batches, up to three of small ones. A transaction
-// spans one batch, and a producer has one open at a time: transactional batches go one by one.
+// million records a second, and more were no faster (docs/benchmarks.md): one batch ahead of big batches, up to
+// three of small ones. A transaction spans one batch, and a producer has one open at a time: transactional
+// batches go one by one.
 size_t KafkaSink::batches_ahead(uint64_t batch_records) const {
   if (options_.transactional) return 0;
   constexpr uint64_t kRecordsInFlight = 20000;
