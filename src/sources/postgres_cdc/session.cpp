@@ -34,6 +34,10 @@ constexpr uint64_t kMidGroupEvery = 1024;
 constexpr size_t kSmallRead = 256;
 constexpr auto kGatherFor = std::chrono::microseconds(150);
 constexpr const char* kWatermarkPrefix = "sluice.watermark";
+// How many decoded transactions a chunk's snapshot is checked against (Chunk::read_again). One that committed before
+// L and is still running for S has been stuck between its commit record and its end for as long as the chunk's
+// first statements took; thousands of transactions decoded in that time are more than any server commits in it.
+constexpr size_t kRecentXids = 4096;
 constexpr const char* kHeartbeatPrefix = "sluice.heartbeat";
 
 std::chrono::steady_clock::duration ticks(const config::Duration& d) {
@@ -433,6 +437,9 @@ void Session::handle(std::string_view bytes) {
                  [&](const Begin& b) {
                    changes_.begin(b);
                    in_txn_ = true;
+                   txn_xid_ = b.xid;
+                   recent_xids_.push_back(b.xid);
+                   if (recent_xids_.size() > kRecentXids) recent_xids_.pop_front();
                    txn_changes_ = 0;
                    txn_pending_ = false;
                    // The transaction an earlier session delivered in part: skip what it delivered.
@@ -473,7 +480,7 @@ void Session::handle(std::string_view bytes) {
                    for (uint32_t id : m.relations) {
                      const auto& rel = changes_.find(id);
                      if (!take_change(rel)) continue;
-                     if (chunk_ && chunk_->in_window && chunk_->table.name.qualified() == rel.qualified) chunk_->rows->truncated();
+                     if (chunk_counts(rel)) chunk_->rows->truncated();
                      core::Record rec;
                      changes_.truncate(m, id, lsn, rec);
                      deliver(std::move(rec));
@@ -504,8 +511,12 @@ void Session::deliver(core::Record&& rec) {
   txn_pending_ = true;
 }
 
+bool Session::chunk_counts(const CachedRelation& rel) const {
+  return chunk_ && (chunk_->in_window || chunk_->unseen.count(txn_xid_)) && chunk_->table.name.qualified() == rel.qualified;
+}
+
 void Session::window_change(const CachedRelation& rel, const Tuple& t, bool unchanged_toast) {
-  if (!chunk_ || !chunk_->in_window || chunk_->table.name.qualified() != rel.qualified) return;
+  if (!chunk_counts(rel)) return;
   std::vector<std::string_view> key;
   for (size_t k : chunk_->table.key) {
     const std::string& name = chunk_->table.columns[k];
@@ -540,6 +551,11 @@ void Session::handle_watermark(const std::string& content) {
 }
 
 void Session::emit_chunk() {
+  if (chunk_->read_again) {
+    // Nothing emitted and no progress: the next chunk reads the same rows again, with a later snapshot.
+    chunk_.reset();
+    return;
+  }
   int64_t read_ms = formats::unix_ms_now();
   auto rows = chunk_->rows->surviving();
   std::vector<std::optional<std::string_view>> values;
@@ -595,13 +611,25 @@ awaitable<void> Session::start_chunk() {
   }
   ++chunk_seq_;
   std::string id = o.slot + " " + std::to_string(watermark_nonce_) + " " + std::to_string(chunk_seq_);
-  Chunk chunk{*table, nullptr, {}, id + " low", id + " high", false};
+  Chunk chunk{*table, nullptr, {}, id + " low", id + " high", false, {}, false};
   co_await reader_->exec_params("SELECT pg_logical_emit_message(true, $1, $2)", std::string(kWatermarkPrefix), chunk.low);
   std::vector<std::optional<std::string>> params;
   if (progress.after)
     for (const auto& k : *progress.after) params.emplace_back(k);
+  // The snapshot is taken by the first statement after BEGIN, and the SELECT reads in the same one.
+  co_await reader_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  auto snapshot = co_await reader_->exec("SELECT pg_current_snapshot()::text");
   auto result = co_await reader_->exec(chunk_query(*reader_, *table, progress.after.has_value(), o.snapshot_chunk_rows), params);
+  co_await reader_->exec("COMMIT");
   co_await reader_->exec_params("SELECT pg_logical_emit_message(true, $1, $2)", std::string(kWatermarkPrefix), chunk.high);
+  chunk.unseen = snapshot_in_progress(snapshot.rows() == 1 ? snapshot.get(0, 0) : "");
+  for (uint32_t xid : recent_xids_)
+    if (chunk.unseen.count(xid)) {
+      chunk.read_again = true;
+      s_.ctx.log().info("snapshot chunk of {} read again: transaction {}, decoded before the chunk, was not yet visible to its SELECT",
+                        table->name.qualified(), xid);
+      break;
+    }
   std::vector<Row> rows(size_t(result.rows()));
   for (int r = 0; r < result.rows(); ++r) {
     rows[size_t(r)].resize(size_t(result.columns()));

@@ -4,9 +4,11 @@
 // reconnect (a transient PgError) and starts the next one from what the last one pushed.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/notifier.hpp"
@@ -82,6 +84,8 @@ class Session {
   // session, and of a wanted table).
   bool take_change(const CachedRelation& rel);
   void deliver(core::Record&& record);
+  // Whether a change of this relation in the transaction being decoded counts for the chunk in flight.
+  bool chunk_counts(const CachedRelation& rel) const;
   void window_change(const CachedRelation& rel, const Tuple& t, bool unchanged_toast);
   void handle_watermark(const std::string& content);
   void emit_chunk();
@@ -102,6 +106,9 @@ class Session {
   bool export_snapshot_ = false;
 
   bool in_txn_ = false;
+  uint32_t txn_xid_ = 0;  // the open transaction's
+  // The xids of the transactions decoded last, newest at the back: a chunk's snapshot must not miss one of them.
+  std::deque<uint32_t> recent_xids_;
   uint64_t txn_changes_ = 0, txn_skip_ = 0;
   bool txn_pending_ = false;  // a record of the open transaction is still in pending_
 
@@ -112,6 +119,13 @@ class Session {
     SnapshotColumns columns;
     std::string low, high;  // the watermarks' contents
     bool in_window = false;
+    // The transactions the chunk's snapshot does not see (its xip list, as 32-bit xids). One of them may
+    // have committed before L all the same (see README, "The watermark protocol"): its changes to the chunk
+    // count as the window's.
+    std::unordered_set<uint32_t> unseen;
+    // One of the unseen transactions was decoded before the chunk existed: its changes were not looked at,
+    // so none of the chunk's rows can be trusted. It is read again.
+    bool read_again = false;
   };
   std::optional<Chunk> chunk_;
   uint64_t watermark_nonce_ = 0, chunk_seq_ = 0;

@@ -1,6 +1,32 @@
 #include "sources/postgres_cdc/watermark_chunk.hpp"
 
+#include <charconv>
+#include <stdexcept>
+
 namespace sluice::sources::postgres_cdc {
+
+std::unordered_set<uint32_t> snapshot_in_progress(std::string_view snapshot) {
+  auto fail = [&]() -> std::invalid_argument {
+    return std::invalid_argument("not a snapshot (xmin:xmax:xip,...): '" + std::string(snapshot) + "'");
+  };
+  auto first = snapshot.find(':');
+  auto second = first == std::string_view::npos ? first : snapshot.find(':', first + 1);
+  if (second == std::string_view::npos) throw fail();
+  std::unordered_set<uint32_t> xids;
+  std::string_view list = snapshot.substr(second + 1);
+  if (list.empty()) return xids;
+  for (;;) {
+    auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    uint64_t xid = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), xid);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size()) throw fail();
+    // pg_current_snapshot() counts xids with their epoch (xid8); the protocol sends the xid itself.
+    xids.insert(uint32_t(xid & 0xffffffffu));
+    if (comma == std::string_view::npos) return xids;
+    list = list.substr(comma + 1);
+  }
+}
 
 WatermarkChunk::WatermarkChunk(std::vector<Row> rows, std::vector<size_t> key, uint64_t limit)
     : rows_(std::move(rows)), key_(std::move(key)), limit_(limit), removed_(rows_.size(), false), end_(rows_.size()) {

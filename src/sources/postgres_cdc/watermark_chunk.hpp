@@ -4,15 +4,21 @@
 // SELECTed, a high watermark is written. Changes the stream delivers between the two watermarks are newer
 // than or as new as the chunk, so the rows they touch leave the chunk; at the high watermark what is left is
 // emitted as `r` records, in its place in the stream. Pure: the source feeds it what it reads.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sluice::sources::postgres_cdc {
 
 using Row = std::vector<std::optional<std::string>>;
+
+// The transactions still in progress for a snapshot, from pg_current_snapshot()'s text `xmin:xmax:xip,...`,
+// as the 32-bit xids pgoutput sends. Throws std::invalid_argument on anything else.
+std::unordered_set<uint32_t> snapshot_in_progress(std::string_view snapshot);
 
 class WatermarkChunk {
  public:

@@ -97,3 +97,15 @@ TEST_CASE("a truncate inside the window empties the chunk and composite keys mat
   CHECK_FALSE(chunk.table_done());  // a full chunk: more rows may follow
   CHECK(WatermarkChunk::join_key({"1", "23"}) != WatermarkChunk::join_key({"12", "3"}));
 }
+
+TEST_CASE("a chunk's snapshot gives the transactions still in progress for it, as the protocol's 32-bit xids", "[cdc][watermark]") {
+  using Xids = std::unordered_set<uint32_t>;
+  CHECK(snapshot_in_progress("750:750:") == Xids{});
+  CHECK(snapshot_in_progress("745:750:745,747") == Xids{745, 747});
+  // After a wraparound the epoch is in the high half: pgoutput's Begin carries only the low one.
+  CHECK(snapshot_in_progress("4294967301:4294967310:4294967301,4294967305") == Xids{5, 9});
+  CHECK_THROWS_WITH(snapshot_in_progress(""), Catch::Contains("not a snapshot"));
+  CHECK_THROWS_WITH(snapshot_in_progress("745:750"), Catch::Contains("'745:750'"));
+  CHECK_THROWS_WITH(snapshot_in_progress("745:750:745,x"), Catch::Contains("not a snapshot"));
+  CHECK_THROWS_WITH(snapshot_in_progress("745:750:745,"), Catch::Contains("not a snapshot"));
+}
