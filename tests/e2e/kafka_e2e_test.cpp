@@ -44,6 +44,18 @@ std::vector<std::string> kcat_values(const KafkaCluster& k, const std::string& t
 
 size_t kcat_count(const KafkaCluster& k, const std::string& topic) { return kcat_values(k, topic).size(); }
 
+// Each message's kcat -f `prefix` (partition, offset, header...), by the id in its value's `field`, in topic order.
+std::map<uint64_t, std::vector<std::string>> copies_by_id(const KafkaCluster& k, const std::string& topic, const std::string& field,
+                                                          const std::string& prefix) {
+  std::map<uint64_t, std::vector<std::string>> copies;
+  for (const std::string& line : kcat_lines(k, topic, prefix + "\t%s\n")) {
+    size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    if (auto id = field_number(line.substr(tab + 1), field)) copies[*id].push_back(line.substr(0, tab));
+  }
+  return copies;
+}
+
 // Every message of the topic holds its record exactly once. On failure, says where each copy of the first
 // ids that are not there once sits (partition, offset, the sink's origin header), and what the daemon's
 // read-backs found: enough to tell a replay the read-back missed from a message the broker kept twice.
@@ -58,12 +70,10 @@ void require_topic_exactly_once(const KafkaCluster& k, const std::string& topic,
     if (count[i] != 1) wrong.insert(i);
   std::string where;
   if (!wrong.empty()) {
-    for (const std::string& line : kcat_lines(k, topic, "%p %o %T %h\t%s\n")) {
-      size_t tab = line.find('\t');
-      if (tab == std::string::npos) continue;
-      if (auto id = field_number(line.substr(tab + 1), field); id && wrong.count(*id))
-        where += field + " " + std::to_string(*id) + ": partition offset timestamp header = " + line.substr(0, tab) + "\n";
-    }
+    auto copies = copies_by_id(k, topic, field, "%p %o %T %h");
+    for (uint64_t id : wrong)
+      for (const std::string& copy : copies[id])
+        where += field + " " + std::to_string(id) + ": partition offset timestamp header = " + copy + "\n";
     for (size_t at = 0; (at = log.find("read back", at)) != std::string::npos; ++at) {
       size_t start = log.rfind('\n', at);
       start = start == std::string::npos ? 0 : start + 1;
@@ -75,18 +85,12 @@ void require_topic_exactly_once(const KafkaCluster& k, const std::string& topic,
 }
 
 // Every id in [0, n) is in the topic; one that is there more than once has the same partition and origin header on
-// every copy.
-// For a run that never failed (no replay): a copy with the same header is the idempotent producer's own retry
-// after a lost connection, which a real broker drops by its sequence number and librdkafka 2.0.2's mock cluster
+// every copy. For a run that never failed (no replay), such a copy is the idempotent producer's own retry after a
+// lost connection, which a real broker drops by its sequence number and librdkafka 2.0.2's mock cluster
 // stores again (it checks sequence numbers only for transactional producers, rdkafka_mock.c). Copies with
 // different headers would be records sluice numbered and produced twice.
 void require_topic_every_record(const KafkaCluster& k, const std::string& topic, const std::string& field, uint64_t n) {
-  std::map<uint64_t, std::vector<std::string>> headers;  // by id, one per copy
-  for (const std::string& line : kcat_lines(k, topic, "%p %o %h\t%s\n")) {
-    size_t tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    if (auto id = field_number(line.substr(tab + 1), field)) headers[*id].push_back(line.substr(0, tab));
-  }
+  auto headers = copies_by_id(k, topic, field, "%p %o %h");
   size_t retried = 0;
   for (uint64_t i = 0; i < n; ++i) {
     auto it = headers.find(i);
