@@ -84,6 +84,17 @@ void log_line(spdlog::logger& log, int level, const char* facility, const char* 
 // "orders-3": the partition's name in checkpoints (Kafka's own TopicPartition spelling).
 std::string partition_name(std::string_view topic, int32_t partition);
 
+struct Watermarks {
+  int64_t low = 0;   // the oldest offset still stored
+  int64_t high = 0;  // the offset the next message will get
+};
+// The watermarks of every (topic, partition) given, in order: one ListOffsets request per leader for each end,
+// where rd_kafka_query_watermark_offsets takes two round trips per partition (48 partitions: some 100 ms
+// before a sink's first message). Blocking. Throws KafkaError naming the first partition that failed, after
+// `who` ("kafka sink: ").
+std::vector<Watermarks> watermarks(rd_kafka_t* rk, const std::vector<std::pair<std::string, int32_t>>& partitions, int timeout_ms,
+                                   std::string_view who);
+
 // Wakes coroutines on `notifier` whenever librdkafka puts something on `queue` (rd_kafka_queue_io_event_enable
 // on a pipe), so no thread ever blocks in a poll call. Readiness is level-like: `take()` reports and clears it.
 // Watching starts with the object and ends with it: the watcher owns what it touches, so it may finish after

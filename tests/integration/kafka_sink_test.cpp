@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "kafka/client.hpp"
 #include "sinks/kafka/origin_header.hpp"
 #include "support/daemon_dir.hpp"
 #include "support/kafka_cluster.hpp"
@@ -110,6 +111,34 @@ TEST_CASE("kafka sink: keyless records go in runs of sticky_records per source p
     for (const auto& [partition, count] : partitions) counts.insert(count);
     CHECK(counts == std::multiset<int>{14, 14, 14, 18});
   }
+}
+
+// The sink's start records where each output partition ends (and a restart reads back from there), all
+// partitions in one call: the answer must be each partition's own, whatever order the brokers answer in.
+TEST_CASE("kafka client: watermarks() of partitions on three brokers match a query per partition", "[kafka][kafka_sink]") {
+  KafkaCluster k;
+  k.create_topic("marks", 6);
+  k.create_topic("marks-other", 2);
+  // The mock places each partition's leader on one of its three brokers: one request goes to each leader.
+  k.produce("marks", 0, 100, [](uint64_t i) { return padded_json(i, 50); });
+  auto client = sluice::kafka::make_client(RD_KAFKA_PRODUCER, sluice::kafka::make_conf({{"bootstrap.servers", k.bootstrap()}}, {}));
+  std::vector<std::pair<std::string, int32_t>> partitions{{"marks-other", 1}, {"marks", 5}, {"marks-other", 0}};
+  for (int32_t p = 4; p >= 0; --p) partitions.emplace_back("marks", p);
+  auto marks = sluice::kafka::watermarks(client.get(), partitions, 10000, "test: ");
+  REQUIRE(marks.size() == partitions.size());
+  int64_t total = 0;
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    INFO(partitions[i].first << "-" << partitions[i].second);
+    auto [low, high] = k.watermarks(partitions[i].first, partitions[i].second);
+    CHECK(marks[i].low == low);
+    CHECK(marks[i].high == high);
+    total += high - low;
+  }
+  CHECK(total == 100);
+  CHECK(marks[1].high == 16);  // round-robin: 100 messages over 6 partitions leave 16 in the last
+  CHECK(marks[0].high == 0);
+  REQUIRE_THROWS_WITH(sluice::kafka::watermarks(client.get(), {{"marks", 9}}, 3000, "test: "),
+                      Catch::Contains("test: cannot read the start of marks-9"));
 }
 
 TEST_CASE("the test's murmur2 is Kafka's: the Java client's published values", "[kafka][kafka_sink]") {

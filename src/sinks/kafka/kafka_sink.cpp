@@ -79,10 +79,13 @@ void read_landed(const std::string& brokers, const sluice::kafka::Settings& user
   auto rk = sluice::kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
   sluice::kafka::PartitionList list(rd_kafka_topic_partition_list_new(int(starts.size())));
   std::map<OutPartition, int64_t> ends;
+  std::vector<std::pair<std::string, int32_t>> partitions;
+  for (const auto& [tp, start] : starts) partitions.emplace_back(tp.topic, tp.partition);
+  // What landed after the last commit lies between there and each partition's end.
+  auto marks = sluice::kafka::watermarks(rk.get(), partitions, 15000, "kafka sink read-back: ");
+  size_t i = 0;
   for (const auto& [tp, start] : starts) {
-    int64_t low = 0, high = 0;
-    if (auto err = rd_kafka_query_watermark_offsets(rk.get(), tp.topic.c_str(), tp.partition, &low, &high, 15000))
-      throw KafkaError("cannot read the end of " + sluice::kafka::partition_name(tp.topic, tp.partition) + " to find what landed", err);
+    const auto [low, high] = marks[i++];
     int64_t from = std::max(start, low);
     if (start > 0 && low > start)
       log.warn("kafka sink: {} was truncated past the committed offset {} (low watermark {}): records that landed in between cannot be "
@@ -353,19 +356,16 @@ struct Producer {
     state::WriteBatch txn;
     // The ends come back to the loop thread: the write of the batch before this one may be using next_offsets
     // while this runs (a batch sent ahead).
-    std::vector<int64_t> ends = co_await core::run_blocking(ctx.blocking_executor(), [&] {
-      std::vector<int64_t> highs;
-      for (int32_t p = 0; p < count; ++p) {
-        int64_t low = 0, high = 0;
-        if (auto err = rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, 15000))
-          throw KafkaError("kafka sink: cannot read the end of " + sluice::kafka::partition_name(topic, p), err);
-        highs.push_back(high);
-        txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(topic, p)), std::to_string(high));
-      }
+    auto marks = co_await core::run_blocking(ctx.blocking_executor(), [&] {
+      std::vector<std::pair<std::string, int32_t>> partitions;
+      for (int32_t p = 0; p < count; ++p) partitions.emplace_back(topic, p);
+      auto found = sluice::kafka::watermarks(client, partitions, 15000, "kafka sink: ");
+      for (int32_t p = 0; p < count; ++p)
+        txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(topic, p)), std::to_string(found[size_t(p)].high));
       ctx.state().write(txn, true);
-      return highs;
+      return found;
     });
-    for (int32_t p = 0; p < count; ++p) next_offsets[OutPartition{topic, p}] = ends[size_t(p)];
+    for (int32_t p = 0; p < count; ++p) next_offsets[OutPartition{topic, p}] = marks[size_t(p)].high;
     tracked.insert(topic);
   }
 

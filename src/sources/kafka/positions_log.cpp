@@ -166,10 +166,12 @@ struct PositionsLog::Impl {
       if (auto err = rd_kafka_assign(reader.get(), list.get())) throw KafkaError("cannot read positions topic '" + s.topic + "'", err);
     }
     std::map<int32_t, int64_t> end;
+    std::vector<std::pair<std::string, int32_t>> partitions;
+    for (const auto& [p, next] : next_offset) partitions.emplace_back(s.topic, p);
+    auto marks = sluice::kafka::watermarks(reader.get(), partitions, kTimeoutMs, "positions topic: ");
+    size_t i = 0;
     for (auto& [p, next] : next_offset) {
-      int64_t low = 0, high = 0;
-      if (auto err = rd_kafka_query_watermark_offsets(reader.get(), s.topic.c_str(), p, &low, &high, kTimeoutMs))
-        throw KafkaError("cannot find the end of positions topic '" + s.topic + "' [" + std::to_string(p) + "]", err);
+      const auto [low, high] = marks[i++];
       next = std::max(next, low);  // older messages were deleted (retention, compaction): nothing to wait for there
       if (next < high) end[p] = high;
     }
