@@ -170,16 +170,31 @@ std::unique_ptr<StateStore> StateStore::open(const std::string& dir) {
   rocksdb::ColumnFamilyOptions cf_options(options);
   cf_options.write_buffer_size = 4 << 20;
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  families.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
-  for (Family f : all_families) families.emplace_back(std::string(family_name(f)), cf_options);
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir + "/rocksdb", families, &handles, &raw);
-  if (!s.ok()) throw StateError("cannot open state store in " + dir + ": " + s.ToString());
-  impl->db.reset(raw);
-  raw->DestroyColumnFamilyHandle(handles[0]);  // the default family is unused
-  impl->handles.assign(handles.begin() + 1, handles.end());
+  const std::string path = dir + "/rocksdb";
+  rocksdb::Status s;
+  if (!std::filesystem::exists(path + "/CURRENT", ec)) {
+    // A new store gets its families in one step: DB::Open's create_missing_column_families makes them one at a
+    // time, rewriting and syncing the OPTIONS file for each (half of a first start's 60 ms).
+    rocksdb::DB* fresh = nullptr;
+    s = rocksdb::DB::Open(options, path, &fresh);
+    if (!s.ok()) throw StateError("cannot create state store in " + dir + ": " + s.ToString());
+    impl->db.reset(fresh);
+    std::vector<std::string> names;
+    for (Family f : all_families) names.emplace_back(family_name(f));
+    s = fresh->CreateColumnFamilies(cf_options, names, &impl->handles);
+    if (!s.ok()) throw StateError("cannot create the column families of the state store in " + dir + ": " + s.ToString());
+  } else {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    families.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+    for (Family f : all_families) families.emplace_back(std::string(family_name(f)), cf_options);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    s = rocksdb::DB::Open(options, path, families, &handles, &raw);
+    if (!s.ok()) throw StateError("cannot open state store in " + dir + ": " + s.ToString());
+    impl->db.reset(raw);
+    raw->DestroyColumnFamilyHandle(handles[0]);  // the default family is unused
+    impl->handles.assign(handles.begin() + 1, handles.end());
+  }
   std::unique_ptr<StateStore> store(new StateStore(dir, std::move(impl)));
   if (auto saved = store->get(Family::meta, "instance_id")) {
     store->instance_id_ = *saved;
