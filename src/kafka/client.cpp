@@ -83,28 +83,35 @@ void log_line(spdlog::logger& log, int level, const char* facility, const char* 
   else log.debug("librdkafka {}: {}", facility, line);
 }
 
-std::vector<Watermarks> watermarks(rd_kafka_t* rk, const std::vector<std::pair<std::string, int32_t>>& partitions, int timeout_ms,
-                                   std::string_view who) {
-  std::vector<Watermarks> out(partitions.size());
+std::vector<int64_t> list_offsets(rd_kafka_t* rk, const std::vector<std::pair<std::string, int32_t>>& partitions, int64_t which,
+                                  int timeout_ms, std::string_view who) {
+  std::vector<int64_t> out(partitions.size());
   if (partitions.empty()) return out;
   // ListOffsets by timestamp, with Kafka's two special timestamps: -2 asks for the first offset, -1 for the end.
-  for (int64_t which : {int64_t(RD_KAFKA_OFFSET_BEGINNING), int64_t(RD_KAFKA_OFFSET_END)}) {
-    PartitionList list(rd_kafka_topic_partition_list_new(int(partitions.size())));
-    for (const auto& [topic, partition] : partitions) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = which;
-    const std::string failure = std::string(who) + (which == RD_KAFKA_OFFSET_END ? "cannot read the end of " : "cannot read the start of ");
-    if (auto err = rd_kafka_offsets_for_times(rk, list.get(), timeout_ms))
-      throw KafkaError(failure + partition_name(partitions[0].first, partitions[0].second) +
-                           (partitions.size() > 1 ? " and " + std::to_string(partitions.size() - 1) + " more partition(s)" : ""),
-                       err);
-    // Duplicates are not allowed in the request, so each answer is found by its (topic, partition).
-    for (size_t i = 0; i < partitions.size(); ++i) {
-      const auto& [topic, partition] = partitions[i];
-      const rd_kafka_topic_partition_t* tp = rd_kafka_topic_partition_list_find(list.get(), topic.c_str(), partition);
-      if (!tp) throw KafkaError(failure + partition_name(topic, partition) + ": the brokers' answer left it out");
-      if (tp->err) throw KafkaError(failure + partition_name(topic, partition), tp->err);
-      (which == RD_KAFKA_OFFSET_END ? out[i].high : out[i].low) = tp->offset;
-    }
+  PartitionList list(rd_kafka_topic_partition_list_new(int(partitions.size())));
+  for (const auto& [topic, partition] : partitions) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = which;
+  const std::string failure = std::string(who) + (which == RD_KAFKA_OFFSET_END ? "cannot read the end of " : "cannot read the start of ");
+  if (auto err = rd_kafka_offsets_for_times(rk, list.get(), timeout_ms))
+    throw KafkaError(failure + partition_name(partitions[0].first, partitions[0].second) +
+                         (partitions.size() > 1 ? " and " + std::to_string(partitions.size() - 1) + " more partition(s)" : ""),
+                     err);
+  // Duplicates are not allowed in the request, so each answer is found by its (topic, partition).
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    const auto& [topic, partition] = partitions[i];
+    const rd_kafka_topic_partition_t* tp = rd_kafka_topic_partition_list_find(list.get(), topic.c_str(), partition);
+    if (!tp) throw KafkaError(failure + partition_name(topic, partition) + ": the brokers' answer left it out");
+    if (tp->err) throw KafkaError(failure + partition_name(topic, partition), tp->err);
+    out[i] = tp->offset;
   }
+  return out;
+}
+
+std::vector<Watermarks> watermarks(rd_kafka_t* rk, const std::vector<std::pair<std::string, int32_t>>& partitions, int timeout_ms,
+                                   std::string_view who) {
+  auto lows = list_offsets(rk, partitions, RD_KAFKA_OFFSET_BEGINNING, timeout_ms, who);
+  auto highs = list_offsets(rk, partitions, RD_KAFKA_OFFSET_END, timeout_ms, who);
+  std::vector<Watermarks> out(partitions.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = {lows[i], highs[i]};
   return out;
 }
 

@@ -84,14 +84,19 @@ void log_line(spdlog::logger& log, int level, const char* facility, const char* 
 // "orders-3": the partition's name in checkpoints (Kafka's own TopicPartition spelling).
 std::string partition_name(std::string_view topic, int32_t partition);
 
+// Each partition's first offset still stored (which = RD_KAFKA_OFFSET_BEGINNING) or the offset its next message
+// will get (RD_KAFKA_OFFSET_END), in the order given: one ListOffsets request per leader, where
+// rd_kafka_query_watermark_offsets takes two round trips per partition (48 partitions: some 100 ms before a
+// sink's first message). Blocking. Throws KafkaError naming the first partition that failed, after `who`
+// ("kafka sink: ").
+std::vector<int64_t> list_offsets(rd_kafka_t* rk, const std::vector<std::pair<std::string, int32_t>>& partitions, int64_t which,
+                                  int timeout_ms, std::string_view who);
+
 struct Watermarks {
   int64_t low = 0;   // the oldest offset still stored
   int64_t high = 0;  // the offset the next message will get
 };
-// The watermarks of every (topic, partition) given, in order: one ListOffsets request per leader for each end,
-// where rd_kafka_query_watermark_offsets takes two round trips per partition (48 partitions: some 100 ms
-// before a sink's first message). Blocking. Throws KafkaError naming the first partition that failed, after
-// `who` ("kafka sink: ").
+// Both ends of each partition: list_offsets twice.
 std::vector<Watermarks> watermarks(rd_kafka_t* rk, const std::vector<std::pair<std::string, int32_t>>& partitions, int timeout_ms,
                                    std::string_view who);
 

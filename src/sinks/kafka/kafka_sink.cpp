@@ -356,16 +356,16 @@ struct Producer {
     state::WriteBatch txn;
     // The ends come back to the loop thread: the write of the batch before this one may be using next_offsets
     // while this runs (a batch sent ahead).
-    auto marks = co_await core::run_blocking(ctx.blocking_executor(), [&] {
+    std::vector<int64_t> ends = co_await core::run_blocking(ctx.blocking_executor(), [&] {
       std::vector<std::pair<std::string, int32_t>> partitions;
       for (int32_t p = 0; p < count; ++p) partitions.emplace_back(topic, p);
-      auto found = sluice::kafka::watermarks(client, partitions, 15000, "kafka sink: ");
+      auto found = sluice::kafka::list_offsets(client, partitions, RD_KAFKA_OFFSET_END, 15000, "kafka sink: ");
       for (int32_t p = 0; p < count; ++p)
-        txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(topic, p)), std::to_string(found[size_t(p)].high));
+        txn.put(state::Family::sink, state::scoped_key(ctx.scope(), offset_key(topic, p)), std::to_string(found[size_t(p)]));
       ctx.state().write(txn, true);
       return found;
     });
-    for (int32_t p = 0; p < count; ++p) next_offsets[OutPartition{topic, p}] = marks[size_t(p)].high;
+    for (int32_t p = 0; p < count; ++p) next_offsets[OutPartition{topic, p}] = ends[size_t(p)];
     tracked.insert(topic);
   }
 
