@@ -162,10 +162,10 @@ TEST_CASE("kafka to file: 1M messages on 24 partitions survive 10 SIGKILLs of sl
   k.require_nothing_evicted("stream");
 }
 
-TEST_CASE("kafka to file: two sluiced in one group, one killed and restarted again and again: their outputs together hold every message "
-          "exactly once",
-          "[e2e][kafka]") {
-  const std::string strategy = GENERATE(as<std::string>{}, "range,roundrobin", "cooperative-sticky");
+namespace {
+
+// Two sluiced in one group over 12 partitions, `b` killed and restarted again and again while `a` runs.
+void two_instances_one_killed(const std::string& strategy) {
   INFO("partition.assignment.strategy: " << strategy);
   // The sanitizer build proves the same paths on less data (it pays for every record many times over).
   const uint64_t n = sanitizer_build() ? 120000 : 240000;
@@ -200,8 +200,24 @@ TEST_CASE("kafka to file: two sluiced in one group, one killed and restarted aga
   k.require_nothing_evicted("shared");
 }
 
-TEST_CASE("generate to kafka survives 10 SIGKILLs: the whole output topic, read by kcat, holds every record exactly once", "[e2e][kafka]") {
-  const bool transactional = GENERATE(false, true);
+}  // namespace
+
+// Each variant of the long tests below is a test case of its own, so that CTest runs them side by side.
+TEST_CASE("kafka to file: two sluiced in one group (eager assignment), one killed and restarted again and again: their outputs together "
+          "hold every message exactly once",
+          "[e2e][kafka]") {
+  two_instances_one_killed("range,roundrobin");
+}
+
+TEST_CASE("kafka to file: two sluiced in one group (cooperative-sticky), one killed and restarted again and again: their outputs together "
+          "hold every message exactly once",
+          "[e2e][kafka]") {
+  two_instances_one_killed("cooperative-sticky");
+}
+
+namespace {
+
+void generate_to_kafka_with_kills(bool transactional) {
   INFO("transactional: " << transactional);
   REQUIRE(on_path("kcat"));
   const uint64_t n = sanitizer_build() ? 150000 : 300000;
@@ -217,8 +233,21 @@ TEST_CASE("generate to kafka survives 10 SIGKILLs: the whole output topic, read 
   require_topic_exactly_once(k, "generated", "seq", n, d.log());
 }
 
-TEST_CASE("kafka to kafka survives 10 SIGKILLs: the whole output topic, read by kcat, holds every input message exactly once", "[e2e][kafka]") {
-  const bool transactional = GENERATE(false, true);
+}  // namespace
+
+TEST_CASE("generate to kafka survives 10 SIGKILLs: the whole output topic, read by kcat, holds every record exactly once", "[e2e][kafka]") {
+  generate_to_kafka_with_kills(false);
+}
+
+TEST_CASE("generate to kafka with transactional: true survives 10 SIGKILLs: the whole output topic, read by kcat, holds every record "
+          "exactly once",
+          "[e2e][kafka]") {
+  generate_to_kafka_with_kills(true);
+}
+
+namespace {
+
+void kafka_to_kafka_with_kills(bool transactional) {
   INFO("transactional: " << transactional);
   REQUIRE(on_path("kcat"));
   const uint64_t n = sanitizer_build() ? 150000 : 300000;
@@ -241,6 +270,18 @@ TEST_CASE("kafka to kafka survives 10 SIGKILLs: the whole output topic, read by 
   k.require_nothing_evicted("input");
   k.require_nothing_evicted("output");
   require_topic_exactly_once(k, "output", "id", n, d.log());
+}
+
+}  // namespace
+
+TEST_CASE("kafka to kafka survives 10 SIGKILLs: the whole output topic, read by kcat, holds every input message exactly once", "[e2e][kafka]") {
+  kafka_to_kafka_with_kills(false);
+}
+
+TEST_CASE("kafka to kafka with transactional: true survives 10 SIGKILLs: the whole output topic, read by kcat, holds every input message "
+          "exactly once",
+          "[e2e][kafka]") {
+  kafka_to_kafka_with_kills(true);
 }
 
 TEST_CASE("a broker down and up, and partition leaders moving, mid-stream: kafka to file and generate to kafka recover by themselves",
