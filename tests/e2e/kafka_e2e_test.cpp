@@ -17,7 +17,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A killed member is noticed after about 2 x session.timeout.ms - 1.5 s (FACTS.md): seconds, not minutes.
+// A killed member is noticed after about 2 x session.timeout.ms - 1.5 s (FACTS.md): seconds, not minutes. Not less
+// than 3 s: the mock holds a group's first join for 3 s and drops a member whose session ends meanwhile, so with a
+// shorter session the first join never completes.
 const std::string kFastGroup = "librdkafka: { session.timeout.ms: 3000, heartbeat.interval.ms: 500";
 
 std::string kafka_source(const KafkaCluster& k, const std::string& topic, const std::string& group, const std::string& more_librdkafka = "") {
