@@ -21,12 +21,11 @@ done
 rc=0
 for run in "${runs[@]}"; do
   # Most tests wait rather than compute (on rate limits, group rebalances, kills and restarts): with one test per
-  # core a 2-core machine was 40% busy through the normal build's run, so that run has two tests per core. Under the
-  # sanitizers sluiced computes all the time, and two end-to-end tests per core start it so slowly that kills land
-  # before any commit: one test per core there.
+  # core a 2-core machine was 40% busy through the normal build's run, so both runs have two tests per core. The
+  # kill tests count every other kill from the run's first commit, so that a sluiced slowed down by the sanitizers
+  # and a loaded machine is still killed mid-stream.
   jobs=$((2 * $(nproc)))
   if [[ $run == sanitize ]]; then
-    jobs=$(nproc)
     build_dir=build-asan
     bash scripts/build.sh --sanitize    # runs scripts/setup.sh first
     # Fail on the first sanitizer report, with a stack for UBSan too; callers may override either.

@@ -56,8 +56,9 @@ class Daemon {
 };
 
 // Runs `sluiced run --config DIR/sluice.yaml --once` (log in DIR/sluiced.log), SIGKILLing it `kills` times at random
-// moments in [min_delay, max_delay) counted from its start-up log line, then lets the last run finish and
-// requires exit 0. Workloads must be paced so that they cannot finish before the last kill (that fails too).
+// moments in [min_delay, max_delay) counted from its start-up log line (every other kill: from the run's first
+// commit), then lets the last run finish and requires exit 0. Workloads must be paced so that they cannot
+// finish before the last kill (that fails too).
 void run_with_kills(const std::string& dir, int kills, std::chrono::milliseconds min_delay, std::chrono::milliseconds max_delay,
                     uint32_t seed);
 
@@ -89,6 +90,9 @@ std::string wait_for_http_address(const std::string& state_dir, std::chrono::mil
 std::optional<double> metric_value(const std::string& exposition, const std::string& series);
 // GET http://address/metrics, then metric_value; nullopt when unreachable or absent.
 std::optional<double> scrape_value(const std::string& address, const std::string& series);
+// GET http://address/metrics: the records committed by every pipeline of the daemon since it started; nullopt
+// when unreachable.
+std::optional<double> committed_records(const std::string& address);
 struct CommandResult {
   int exit_code = -1;  // 127 if the program could not be run, 128+signal if killed
   std::string output;  // stdout and stderr, interleaved
