@@ -305,7 +305,6 @@ void run_with_kills(const std::string& dir_path, int kills, std::chrono::millise
     std::error_code ec;
     fs::remove(at("state/http.address"), ec);
     Daemon d({"run", "--config", at("sluice.yaml"), "--once"}, at("sluiced.log"));
-    INFO("kill " << killed + 1 << " of " << kills << "; log: " << read_file(at("sluiced.log")));
     for (auto until = std::chrono::steady_clock::now() + 30s;
          count_occurrences(read_file(at("sluiced.log")), "] sluiced ") == starts && d.running();)
       REQUIRE(std::chrono::steady_clock::now() < until);
@@ -314,9 +313,12 @@ void run_with_kills(const std::string& dir_path, int kills, std::chrono::millise
     // machine or a sanitizer build starts sluiced.
     if (killed % 2 == 1) {
       const std::string address = wait_for_http_address(at("state"), 30s);
-      REQUIRE(wait_until([&] { return !d.running() || committed_records(address).value_or(0) > 0; }, 120s, 20ms));
+      bool committed = wait_until([&] { return !d.running() || committed_records(address).value_or(0) > 0; }, 120s, 20ms);
+      INFO("kill " << killed + 1 << " of " << kills << ": no commit within 2 minutes; log: " << read_file(at("sluiced.log")));
+      REQUIRE(committed);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));
+    INFO("kill " << killed + 1 << " of " << kills << "; log: " << read_file(at("sluiced.log")));
     REQUIRE(d.running());  // finished before all kills: the workload is too small to prove anything
     d.signal(SIGKILL);
     REQUIRE(d.wait(10s) == 128 + SIGKILL);
