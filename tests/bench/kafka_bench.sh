@@ -13,7 +13,8 @@
 # - Writing: the same N generated records (~150 bytes) by kcat -P from a file (lz4, idempotent, acks=all), again
 #   with one header per message like the one the sink writes, and by sluiced generate → kafka (lz4, idempotent,
 #   acks=all, keyless like kcat's; with 50,000-record batches, again with 250,000, and with the defaults), each
-#   into a topic of 48 partitions.
+#   into a topic of 48 partitions. And the floor under generate → kafka: librdkafka alone producing the file's lines,
+#   read into memory first, with the sink's settings, calls and header (kafka_produce_floor_bench), and without the header.
 # Each measurement is repeated REPS times (default 5), interleaved, and the median (by rate) reported; never two at once.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,9 +24,10 @@ bash scripts/setup.sh >/dev/null
 # The mock cluster tool is built with the tests: other benchmarks configure the same directory without them.
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_CRASH_POINTS=OFF -DSLUICE_BENCH=ON -DSLUICE_TESTS=ON \
   -DBoost_NO_WARN_NEW_VERSIONS=ON >/dev/null
-cmake --build build-bench -j"$(nproc)" --target sluiced sluice_kafka_mock >/dev/null
+cmake --build build-bench -j"$(nproc)" --target sluiced sluice_kafka_mock kafka_produce_floor_bench >/dev/null
 BIN=${SLUICED:-$PWD/build-bench/daemon/sluiced}
 MOCK=$PWD/build-bench/tests/sluice_kafka_mock
+FLOOR=$PWD/build-bench/tests/bench/kafka_produce_floor_bench
 command -v kcat >/dev/null || { echo "kcat is not installed: scripts/setup.sh installs it" >&2; exit 1; }
 
 W=$(mktemp -d /tmp/sluice-kafka-bench.XXXXXX)
@@ -39,7 +41,7 @@ trap cleanup EXIT
 # The cluster lives as long as its stdin stays open.
 mkfifo "$W/mock.in"
 TOPICS=(--topic bench:24)
-for ((i = 1; i <= REPS; i++)); do TOPICS+=(--topic "kcatp-$i:48" --topic "kcatph-$i:48" --topic "sluicep-$i:48" --topic "sluicepb-$i:48" --topic "sluicepd-$i:48"); done
+for ((i = 1; i <= REPS; i++)); do TOPICS+=(--topic "kcatp-$i:48" --topic "kcatph-$i:48" --topic "sluicep-$i:48" --topic "sluicepb-$i:48" --topic "sluicepd-$i:48" --topic "floor-$i:48" --topic "floorn-$i:48"); done
 "$MOCK" --brokers 3 "${TOPICS[@]}" --produce "bench:$N:200" <"$W/mock.in" >"$W/mock.out" 2>"$W/mock.err" &
 MOCK_PID=$!
 exec 3>"$W/mock.in"
@@ -114,7 +116,11 @@ sink: { type: kafka, brokers: \"$B\", topic: $2, batch: { max_records: $3, max_b
   awk '{ printf "%s %s %.2f %s\n", $1, $1, $2 + $3, $4 }' "$d/time"
   rm -rf "$d"
 }
-KCAT_W=() KCAT_WH=() GENK=() GENK_BIG=() GENK_DEF=()
+floor_write() { # REP TOPIC [--no-header]: prints "wall wall cpu maxrss" like gnu_time
+  local rep=$1 topic=$2; shift 2
+  "$FLOOR" "$B" "$topic-$rep" "$IN" "$@" | awk '{ print $1, $1, $2, $3 }'
+}
+KCAT_W=() KCAT_WH=() GENK=() GENK_BIG=() GENK_DEF=() FLOOR_H=() FLOOR_N=()
 for ((i = 1; i <= REPS; i++)); do
   KCAT_W+=("$(kcat_write "$i" kcatp)"); echo "  kcat -P: ${KCAT_W[-1]}" >&2
   KCAT_WH+=("$(kcat_write "$i" kcatph -H "$ORIGIN_HEADER")"); echo "  kcat -P with a header: ${KCAT_WH[-1]}" >&2
@@ -124,6 +130,8 @@ for ((i = 1; i <= REPS; i++)); do
   GENK_BIG+=("$(sluice_write "$i" "sluicepb-$i" 250000 64MiB 500000 256MiB)"); echo "  generate → kafka, big batches: ${GENK_BIG[-1]}" >&2
   # The pipeline defaults (batch 5,000 records / 4 MiB, queue 10,000 / 64 MiB): what a user gets untuned.
   GENK_DEF+=("$(sluice_write "$i" "sluicepd-$i" 5000 4MiB 10000 64MiB)"); echo "  generate → kafka, default batches: ${GENK_DEF[-1]}" >&2
+  FLOOR_H+=("$(floor_write "$i" floor)"); echo "  librdkafka alone, with the header: ${FLOOR_H[-1]}" >&2
+  FLOOR_N+=("$(floor_write "$i" floorn --no-header)"); echo "  librdkafka alone, no header: ${FLOOR_N[-1]}" >&2
 done
 
 pick() { printf '%s\n' "$@" | median; }
@@ -133,7 +141,7 @@ row() { # name "rate_wall total_wall cpu rss" bytes_per_msg goal baseline
     printf "| %s | %.0fk msg/s | %.0f MB/s | %.1f s | %.2f | %.2f | %.1f MiB | %s | %s |\n", name, n / w / 1e3, n * b / w / 1e6, t, c / (n / 1e6), c / t, m / 1024, g, base }'
 }
 ratio() { read -r a _ <<<"$1"; read -r b _ <<<"$2"; awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }'; }
-KR=$(pick "${KCAT_R[@]}") KT=$(pick "${KCAT_T[@]}") H=$(pick "${HOLE[@]}") F=$(pick "${FILE[@]}") KW=$(pick "${KCAT_W[@]}") KWH=$(pick "${KCAT_WH[@]}") G=$(pick "${GENK[@]}") GBIG=$(pick "${GENK_BIG[@]}") GDEF=$(pick "${GENK_DEF[@]}")
+KR=$(pick "${KCAT_R[@]}") KT=$(pick "${KCAT_T[@]}") H=$(pick "${HOLE[@]}") F=$(pick "${FILE[@]}") KW=$(pick "${KCAT_W[@]}") KWH=$(pick "${KCAT_WH[@]}") G=$(pick "${GENK[@]}") GBIG=$(pick "${GENK_BIG[@]}") GDEF=$(pick "${GENK_DEF[@]}") FH=$(pick "${FLOOR_H[@]}") FN=$(pick "${FLOOR_N[@]}")
 GB=$(awk -v b="$GEN_BYTES" -v n="$N" 'BEGIN { printf "%.0f", b / n }')
 echo
 # Cores busy: the process's CPU time over its wall time from start (the mock cluster's own CPU not counted).
@@ -148,6 +156,8 @@ row "the same with one ~85-byte header per message (-H), as the sink writes" "$K
 row "generate → kafka (lz4, idempotent, acks=all)" "$G" "$GB" "≥ 0.9 × kcat -P" "$(ratio "$KW" "$G") (with a header: $(ratio "$KWH" "$G"))"
 row "the same with 250,000-record batches" "$GBIG" "$GB" "" "$(ratio "$KW" "$GBIG")"
 row "the same with the default batches (5,000 records, queue 10,000)" "$GDEF" "$GB" "" "$(ratio "$KW" "$GDEF")"
+row "librdkafka alone as the sink calls it, lines in memory, with the sink's header (the floor)" "$FH" "$GB" "" "$(ratio "$KW" "$FH") (sluice against it: $(ratio "$FH" "$G"))"
+row "the same without the header" "$FN" "$GB" "" "$(ratio "$KW" "$FN")"
 echo
 echo "$N messages; reading: 200-byte JSON values on 24 partitions (3 mock brokers), lz4-compressed by the producer;" \
   "writing: $GB-byte generated records into 48 partitions; median of $REPS runs; sluice's readers are counted from" \
