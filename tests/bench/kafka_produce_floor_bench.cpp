@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   std::string origin;
   for (uint64_t i = 0; i < lines.size(); ++i) {
     const std::string& value = lines[i];
-    render_origin(origin, prefix, i, position);
+    if (header) render_origin(origin, prefix, i, position);
     for (;;) {
       rd_kafka_resp_err_t e =
           header ? rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(keyless_partition(rotation, i, 4096, partitions)),
