@@ -123,7 +123,7 @@ void kill_after_assignment(DaemonDir& d, std::mt19937& rng, std::chrono::millise
   d.start();
   d.wait_log("kafka: assigned", before + 1, 90s);
   if (from_first_commit) {
-    bool committed = wait_until([&] { return !d.running() || committed_records(d.http_address()).value_or(0) > 0; }, 120s, 20ms);
+    bool committed = wait_for_first_commit(d.http_address(), [&] { return d.running(); });
     INFO(d.log());
     REQUIRE(committed);
   }

@@ -313,7 +313,7 @@ void run_with_kills(const std::string& dir_path, int kills, std::chrono::millise
     // machine or a sanitizer build starts sluiced.
     if (killed % 2 == 1) {
       const std::string address = wait_for_http_address(at("state"), 30s);
-      bool committed = wait_until([&] { return !d.running() || committed_records(address).value_or(0) > 0; }, 120s, 20ms);
+      bool committed = wait_for_first_commit(address, [&] { return d.running(); });
       INFO("kill " << killed + 1 << " of " << kills << ": no commit within 2 minutes; log: " << read_file(at("sluiced.log")));
       REQUIRE(committed);
     }
@@ -367,31 +367,42 @@ std::optional<double> metric_value(const std::string& exposition, const std::str
   return std::nullopt;
 }
 
-std::optional<double> committed_records(const std::string& address) {
+double metric_sum(const std::string& exposition, const std::string& family) {
+  std::istringstream in(exposition);
+  std::string line;
+  double sum = 0;
+  while (std::getline(in, line))
+    if (line.size() > family.size() && line.compare(0, family.size(), family) == 0 && (line[family.size()] == '{' || line[family.size()] == ' '))
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+  return sum;
+}
+
+namespace {
+// GET http://address/metrics: the exposition, or nullopt when unreachable or not 200.
+std::optional<std::string> scrape_metrics(const std::string& address) {
   try {
     auto answer = metrics::http_get(address, "/metrics");
     if (answer.status != 200) return std::nullopt;
-    static const std::string family = "sluice_records_out_total";
-    std::istringstream in(answer.body);
-    std::string line;
-    double sum = 0;
-    while (std::getline(in, line))
-      if (line.compare(0, family.size(), family) == 0 && line.size() > family.size() && (line[family.size()] == '{' || line[family.size()] == ' '))
-        sum += std::stod(line.substr(line.rfind(' ') + 1));
-    return sum;
+    return std::move(answer.body);
   } catch (const std::runtime_error&) {
     return std::nullopt;
   }
 }
+}  // namespace
 
 std::optional<double> scrape_value(const std::string& address, const std::string& series) {
-  try {
-    auto answer = metrics::http_get(address, "/metrics");
-    if (answer.status != 200) return std::nullopt;
-    return metric_value(answer.body, series);
-  } catch (const std::runtime_error&) {
-    return std::nullopt;
-  }
+  auto body = scrape_metrics(address);
+  return body ? metric_value(*body, series) : std::nullopt;
+}
+
+bool wait_for_first_commit(const std::string& address, const std::function<bool()>& running, std::chrono::milliseconds timeout) {
+  return wait_until(
+      [&] {
+        if (!running()) return true;
+        auto body = scrape_metrics(address);
+        return body && metric_sum(*body, "sluice_records_out_total") > 0;
+      },
+      timeout, std::chrono::milliseconds(20));
 }
 
 uint16_t free_port() {

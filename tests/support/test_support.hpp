@@ -88,11 +88,14 @@ std::string wait_for_http_address(const std::string& state_dir, std::chrono::mil
 // The value of one sample in a Prometheus text exposition, by its exact series text
 // (e.g. `sluice_records_out_total{pipeline="orders"}`); nullopt if absent.
 std::optional<double> metric_value(const std::string& exposition, const std::string& series);
+// The sum of every sample of one family (`name` alone or `name{...}`) in a Prometheus text exposition; 0 if absent.
+double metric_sum(const std::string& exposition, const std::string& family);
 // GET http://address/metrics, then metric_value; nullopt when unreachable or absent.
 std::optional<double> scrape_value(const std::string& address, const std::string& series);
-// GET http://address/metrics: the records committed by every pipeline of the daemon since it started; nullopt
-// when unreachable.
-std::optional<double> committed_records(const std::string& address);
+// Waits until the daemon serving /metrics at `address` has committed a record since it started (any pipeline's
+// sluice_records_out_total above 0), or `running` turns false; false at the timeout.
+bool wait_for_first_commit(const std::string& address, const std::function<bool()>& running,
+                           std::chrono::milliseconds timeout = std::chrono::minutes(2));
 struct CommandResult {
   int exit_code = -1;  // 127 if the program could not be run, 128+signal if killed
   std::string output;  // stdout and stderr, interleaved
